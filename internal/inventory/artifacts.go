@@ -1,0 +1,191 @@
+package inventory
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kign-project/kign/internal/catalog"
+)
+
+// pki checks how certificates are made.
+func (v *validator) pki() {
+	p := v.inv.PKI
+	if p.KeyAlgorithm != "" {
+		v.oneOf("pki.keyAlgorithm", p.KeyAlgorithm, "rsa", "ecdsa")
+	}
+	ca := v.duration("pki.caValidity", p.CAValidity, DefaultCAValidity)
+	cert := v.duration("pki.certValidity", p.CertValidity, DefaultCertValidity)
+	if ca > 0 && cert > ca {
+		at := "pki.caValidity"
+		if p.CertValidity != "" {
+			at = "pki.certValidity"
+		}
+		v.errorf(at, "certificates (certValidity %s) would outlive the CA that signs them (caValidity %s)", hours(cert), hours(ca))
+	}
+}
+
+// duration parses a validity period; it returns 0 when s is invalid.
+func (v *validator) duration(path, s string, def time.Duration) time.Duration {
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		v.errorf(path, "%q is not a Go duration (units h, m, s: e.g. 8760h for a year)", s)
+		return 0
+	case d <= 0:
+		v.errorf(path, "%s is not a positive duration", s)
+		return 0
+	}
+	return d
+}
+
+// artifacts checks the mirror, registry and overrides against the catalog
+// set of the effective Kubernetes version and arch, and that every file
+// hosts download is either hash-pinned or explicitly allowed without.
+func (v *validator) artifacts() {
+	a := v.inv.Artifacts
+	arch := DefaultArch
+	if a.Arch != "" {
+		arch = ""
+		if v.oneOf("artifacts.arch", a.Arch, catalog.Arches...) {
+			arch = a.Arch
+		}
+	}
+	if a.Mirror != "" {
+		v.check("artifacts.mirror", httpURLProblem(a.Mirror, true))
+	}
+	if a.ImageRegistry != "" {
+		v.check("artifacts.imageRegistry", registryProblem(a.ImageRegistry))
+	}
+
+	// Artifact names are the same in every catalog set; when the version or
+	// arch is invalid (already reported) the default set still names them.
+	set, err := catalog.Lookup(v.version, arch)
+	effective := err == nil && v.version != "" && arch != ""
+	if !effective {
+		if set, err = catalog.Lookup(catalog.Default(), DefaultArch); err != nil {
+			v.errorf("artifacts", "kign's catalog has no default set: %v", err)
+			return
+		}
+	}
+	var names []string
+	for _, f := range set.Files {
+		names = append(names, f.Name)
+	}
+	for _, im := range set.Images {
+		if _, dup := set.File(im.Name); !dup {
+			names = append(names, im.Name)
+		}
+	}
+
+	keys := make([]string, 0, len(a.Overrides))
+	for k := range a.Overrides {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	pinned := map[string]bool{}
+	for _, name := range keys {
+		o := a.Overrides[name]
+		pinned[name] = o.SHA256 != "" || o.SHA512 != ""
+		v.override("artifacts.overrides."+name, name, o, set, names)
+	}
+
+	allowed := map[string]bool{}
+	for i, name := range a.AllowUnverified {
+		p := fmt.Sprintf("artifacts.allowUnverified[%d]", i)
+		allowed[name] = true
+		_, isFile := set.File(name)
+		_, isImage := set.Image(name)
+		switch {
+		case isFile:
+		case isImage:
+			v.errorf(p, "%q is a container image; allowUnverified lists downloaded files (%s)", name, strings.Join(fileNames(set), ", "))
+		default:
+			v.errorf(p, "%q is not a downloaded file in kign's catalog%s (files: %s)", name, didYouMean(name, fileNames(set)), strings.Join(fileNames(set), ", "))
+		}
+	}
+
+	if !effective {
+		return
+	}
+	for _, f := range set.Files {
+		if !f.Verified() && !pinned[f.Name] && !allowed[f.Name] {
+			v.errorf("artifacts.allowUnverified", "%s %s has no hash in kign's catalog: pin one with artifacts.overrides.%s.sha256, or list %s in artifacts.allowUnverified to download it unverified", f.Name, f.Version, f.Name, f.Name)
+		}
+	}
+}
+
+// override checks artifacts.overrides.NAME: files take url and hashes,
+// images take image ("etcd" is both).
+func (v *validator) override(path, name string, o ArtifactOverride, set catalog.Set, names []string) {
+	_, isFile := set.File(name)
+	_, isImage := set.Image(name)
+	if !isFile && !isImage {
+		v.errorf(path, "%q is not an artifact in kign's catalog%s (artifacts: %s)", name, didYouMean(name, names), strings.Join(names, ", "))
+		return
+	}
+	if !isFile && (o.URL != "" || o.SHA256 != "" || o.SHA512 != "") {
+		v.errorf(path, "%s is a container image: only image applies (url, sha256 and sha512 are for downloaded files)", name)
+	}
+	if !isImage && o.Image != "" {
+		v.errorf(path+".image", "%s is a downloaded file, not a container image: set url, sha256 or sha512", name)
+	}
+	if isFile && o.URL != "" {
+		v.check(path+".url", httpURLProblem(o.URL, false))
+	}
+	if o.SHA256 != "" && !isHex(o.SHA256, 64) {
+		v.errorf(path+".sha256", "is not a SHA-256 sum (64 hex digits, as sha256sum prints)")
+	}
+	if o.SHA512 != "" && !isHex(o.SHA512, 128) {
+		v.errorf(path+".sha512", "is not a SHA-512 sum (128 hex digits, as sha512sum prints)")
+	}
+	if isImage && o.Image != "" {
+		v.check(path+".image", imageProblem(o.Image))
+	}
+}
+
+// hours renders whole-hour durations the way they are usually written: 8760h.
+func hours(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
+}
+
+func fileNames(set catalog.Set) []string {
+	var out []string
+	for _, f := range set.Files {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+// streams are the release streams of each OS.
+var streams = map[string][]string{
+	"fcos":    {"stable", "testing", "next"},
+	"flatcar": {"stable", "beta", "alpha", "lts"},
+}
+
+var osVersion = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$`)
+
+// images checks the OS image selection.
+func (v *validator) images() {
+	im := v.inv.Images
+	if im.Stream != "" && v.os != "" {
+		if !slices.Contains(streams[v.os], im.Stream) {
+			v.errorf("images.stream", "%q is not a %s stream (%s)%s", im.Stream, v.os, strings.Join(streams[v.os], ", "), didYouMean(im.Stream, streams[v.os]))
+		}
+	}
+	if im.Version != "" && !osVersion.MatchString(im.Version) {
+		v.errorf("images.version", "%q is not an OS release version (e.g. 42.20250901.3.0 for fcos, 4230.2.3 for flatcar)", clip(im.Version))
+	}
+	if im.Mirror != "" {
+		v.check("images.mirror", httpURLProblem(im.Mirror, true))
+	}
+}

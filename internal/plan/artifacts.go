@@ -1,0 +1,89 @@
+package plan
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/kign-project/kign/internal/catalog"
+	"github.com/kign-project/kign/internal/inventory"
+)
+
+// ApplyArtifacts applies the inventory's mirror, registry and per-artifact
+// overrides to a catalog set. A file left without a hash is refused unless
+// its name is in allowUnverified.
+//
+// Mirror layout: a catalog URL https://HOST/PATH becomes MIRROR/HOST/PATH,
+// the layout `wget -x` (and `kign artifacts --urls | wget -x -i -`) creates.
+func ApplyArtifacts(set catalog.Set, a inventory.Artifacts) (catalog.Set, error) {
+	out := set
+	out.Files = append([]catalog.File(nil), set.Files...)
+	out.Images = append([]catalog.Image(nil), set.Images...)
+	known := map[string]bool{}
+	for i := range out.Files {
+		f := &out.Files[i]
+		known[f.Name] = true
+		if a.Mirror != "" {
+			f.URL = MirrorURL(a.Mirror, f.URL)
+		}
+		if o, ok := a.Overrides[f.Name]; ok {
+			if o.URL != "" {
+				f.URL = o.URL
+			}
+			if o.SHA256 != "" || o.SHA512 != "" {
+				f.SHA256, f.SHA512 = strings.ToLower(o.SHA256), strings.ToLower(o.SHA512)
+				f.Note = "hash from the inventory"
+			}
+		}
+	}
+	for i := range out.Images {
+		im := &out.Images[i]
+		known[im.Name] = true
+		if a.ImageRegistry != "" {
+			im.Ref = MirrorImage(a.ImageRegistry, im.Ref)
+		}
+		if o, ok := a.Overrides[im.Name]; ok && o.Image != "" {
+			im.Ref = o.Image
+		}
+	}
+	var unknown []string
+	for name := range a.Overrides {
+		if !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown)
+	if len(unknown) > 0 {
+		return out, fmt.Errorf("artifacts.overrides: unknown artifact %q", unknown[0])
+	}
+	allowed := map[string]bool{}
+	for _, n := range a.AllowUnverified {
+		allowed[n] = true
+	}
+	for _, f := range out.Files {
+		if !f.Verified() && !allowed[f.Name] {
+			return out, fmt.Errorf("artifacts: %s (%s) has no hash; set artifacts.overrides.%s.sha256 or list it in artifacts.allowUnverified", f.Name, f.URL, f.Name)
+		}
+	}
+	return out, nil
+}
+
+// MirrorURL rewrites https://HOST/PATH to MIRROR/HOST/PATH.
+func MirrorURL(mirror, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return strings.TrimRight(mirror, "/") + "/" + u.Host + u.EscapedPath()
+}
+
+// MirrorImage rewrites registry.example/repo:tag to REGISTRY/repo:tag
+// (the repository path is kept; docker.io images keep their namespace).
+func MirrorImage(registry, ref string) string {
+	_, rest, ok := strings.Cut(ref, "/")
+	if !ok {
+		return ref
+	}
+	return strings.TrimRight(registry, "/") + "/" + rest
+}

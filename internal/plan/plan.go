@@ -1,0 +1,98 @@
+// Package plan derives, from a validated inventory, the pure per-cluster and
+// per-host model every later stage reads: addresses, names, the etcd initial
+// cluster, keepalived parameters and the resolved artifact set. It does no
+// I/O and holds no secrets.
+package plan
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/kign-project/kign/internal/catalog"
+)
+
+// Plan is the derived model of one cluster.
+type Plan struct {
+	ClusterName       string
+	OS                string // fcos | flatcar
+	KubernetesVersion string // "v1.36.4"
+	Domain            string // cluster.local
+	ServiceCIDR       netip.Prefix
+	PodCIDR           netip.Prefix
+	NodeCIDRMaskSize  int
+	// APIServerServiceIP is the first address of ServiceCIDR: the ClusterIP
+	// of the default/kubernetes service, which the apiserver certificate must name.
+	APIServerServiceIP netip.Addr
+	DNSServiceIP       netip.Addr
+	VIP                netip.Addr
+	APIServerPort      int
+	// ExtraSANDNS and ExtraSANIPs split apiServer.extraSANs by kind, inventory order.
+	ExtraSANDNS       []string
+	ExtraSANIPs       []netip.Addr
+	SSHAuthorizedKeys []string
+	MaxPods           int
+
+	Hosts []Host // inventory order
+
+	// EtcdInitialCluster is name=https://ip:2380,... in inventory order.
+	EtcdInitialCluster string
+	// EtcdClientEndpoints is https://ip:2379,... in inventory order.
+	EtcdClientEndpoints []string
+	// EtcdToken is the --initial-cluster-token, derived from the cluster name.
+	EtcdToken string
+
+	Keepalived Keepalived
+	PKI        PKIOptions
+	Artifacts  catalog.Set // after mirror and overrides
+
+	// Overlays are cluster-wide Butane fragment paths, resolved against the inventory's folder.
+	Overlays []string
+}
+
+// Host is one control-plane machine.
+type Host struct {
+	Index     int // position in the inventory, from 0
+	Name      string
+	IP        netip.Addr
+	Interface string // resolved: host's own or the cluster default
+	MAC       string // lower-case, colon-separated; may be empty
+	// KeepalivedPriority is distinct per host: the first host is the preferred VIP holder.
+	KeepalivedPriority int
+	// Overlays are this host's Butane fragment paths, resolved against the inventory's folder.
+	Overlays []string
+}
+
+// Keepalived holds the VRRP parameters shared by every host.
+type Keepalived struct {
+	VirtualRouterID int
+	Password        string
+	// VIPPrefixLen is the prefix length the VIP is added with (32: a host route).
+	VIPPrefixLen int
+}
+
+// PKIOptions are the certificate parameters.
+type PKIOptions struct {
+	KeyAlgorithm string // rsa | ecdsa
+	CAValidity   time.Duration
+	CertValidity time.Duration
+}
+
+// Host returns the host named name.
+func (p *Plan) Host(name string) (Host, bool) {
+	for _, h := range p.Hosts {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return Host{}, false
+}
+
+// APIServerEndpoint is https://VIP:port, what every out-of-host client uses.
+func (p *Plan) APIServerEndpoint() string {
+	return "https://" + netip.AddrPortFrom(p.VIP, uint16(p.APIServerPort)).String()
+}
+
+// LocalAPIServerEndpoint is the host-local apiserver, for components on the same host.
+func (p *Plan) LocalAPIServerEndpoint() string {
+	return "https://" + netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(p.APIServerPort)).String()
+}
