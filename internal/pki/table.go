@@ -1,0 +1,300 @@
+// Package pki holds kign's certificate set: a declarative table of every
+// certificate authority, key pair and certificate an HA control plane needs,
+// and a Bundle that loads them from a directory, issues what is missing with
+// cfssl's library, reuses what is still valid and saves only what changed.
+//
+// The table follows kubeadm's (cmd/kubeadm/app/phases/certs/certlist.go):
+// names, subjects, usages, SAN rules, the layout on disk and on the hosts.
+// The same table drives generation, `kign certs` and the tests.
+//
+// Safety rules, in the order they are applied:
+//   - A CA or the service-account key is never replaced implicitly: a CA whose
+//     key does not match, that is expired or half missing is an error.
+//   - A certificate that no longer verifies against its CA (the CA was
+//     replaced, or the file comes from another bundle) is an error naming the
+//     files, unless Options.ForceReissue asks to re-issue it.
+//   - Any other certificate is reused byte for byte when it still matches the
+//     plan (subject, usages, SANs, key algorithm) and is not expired;
+//     otherwise it is re-issued and the event says why.
+package pki
+
+import (
+	"crypto/x509"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/kign-project/kign/internal/plan"
+)
+
+// Kind says what a table row produces.
+type Kind int
+
+const (
+	// KindCA is a self-signed certificate authority.
+	KindCA Kind = iota
+	// KindKeyPair is a bare key pair without certificate (the service-account key).
+	KindKeyPair
+	// KindLeaf is a certificate signed by one of the CAs.
+	KindLeaf
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindCA:
+		return "CA"
+	case KindKeyPair:
+		return "key pair"
+	default:
+		return "certificate"
+	}
+}
+
+// HostPlaceholder in Spec.CN is replaced by the host's name.
+const HostPlaceholder = "{host}"
+
+// SANFunc computes the subject alternative names of a certificate for one
+// host of a plan; cluster-wide rows are called with the zero Host.
+type SANFunc func(p *plan.Plan, h plan.Host) (dns []string, ips []netip.Addr)
+
+// Spec is one row of the certificate table.
+type Spec struct {
+	// Name is kubeadm's name where kubeadm has one; it is the name in events,
+	// in `kign certs check` and in Get.
+	Name string
+	Kind Kind
+	// CA is the Name of the signing CA row; "" for CAs and the key pair.
+	CA string
+	// Alias is the name `kign certs adopt --ca` accepts for a CA row.
+	Alias string
+	// CN is the subject common name; HostPlaceholder stands for the host name.
+	CN   string
+	Orgs []string
+	// Usages are the extended key usages of a leaf (server auth, client auth).
+	Usages []x509.ExtKeyUsage
+	// PerHost rows are issued once per host and name only that host.
+	PerHost bool
+	// SANs is the SAN rule; nil for certificates without SANs.
+	SANs SANFunc
+	// File is the path in the bundle directory without extension: cluster-wide
+	// rows relative to the directory, per-host rows relative to hosts/<host>/.
+	// Certificates are File.crt, keys File.key; the key pair is File.key and File.pub.
+	File string
+	// HostPath is where the certificate (the public key for the key pair) goes
+	// on every master, or on its own master for PerHost rows; "" means the
+	// certificate is not a file on the hosts (render embeds it in a kubeconfig,
+	// or it never leaves the operator: admin).
+	HostPath string
+	// HostKeyPath is where the private key goes on the hosts; "" keeps the key
+	// off the hosts (the etcd and front-proxy CA keys, the admin key).
+	HostKeyPath string
+	// Purpose says in a few words what the row is for.
+	Purpose string
+	// When, if set, limits the row to plans it returns true for.
+	When func(p *plan.Plan) bool
+}
+
+// Names of the rows other stages look up.
+const (
+	CA                     = "ca"
+	FrontProxyCA           = "front-proxy-ca"
+	EtcdCA                 = "etcd-ca"
+	ServiceAccountKey      = "sa"
+	APIServer              = "apiserver"
+	APIServerKubeletClient = "apiserver-kubelet-client"
+	APIServerEtcdClient    = "apiserver-etcd-client"
+	FrontProxyClient       = "front-proxy-client"
+	EtcdServer             = "etcd-server"
+	EtcdPeer               = "etcd-peer"
+	EtcdHealthcheckClient  = "etcd-healthcheck-client"
+	FlannelEtcdClient      = "flannel-etcd-client"
+	Admin                  = "admin"
+	ControllerManager      = "controller-manager"
+	Scheduler              = "scheduler"
+	KubeProxy              = "kube-proxy"
+	KubeletClient          = "kubelet-client"
+	KubeletServing         = "kubelet-serving"
+	DeliveryServing        = "delivery-serving"
+)
+
+var (
+	server = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	client = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	both   = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+)
+
+const (
+	pkiDir     = "/etc/kubernetes/pki/"
+	kubeletDir = "/var/lib/kubelet/pki/"
+)
+
+// Table is the certificate set, CAs first: every row comes after the CA
+// that signs it. Generation, `kign certs` and the tests walk it in this order.
+var Table = []Spec{
+	{Name: CA, Kind: KindCA, Alias: "kubernetes", CN: "kubernetes", File: "ca",
+		HostPath: pkiDir + "ca.crt", HostKeyPath: pkiDir + "ca.key", // controller-manager signs with it
+		Purpose: "cluster CA: apiserver, kubelets and every component client"},
+	{Name: FrontProxyCA, Kind: KindCA, Alias: "front-proxy", CN: "front-proxy-ca", File: "front-proxy-ca",
+		HostPath: pkiDir + "front-proxy-ca.crt", Purpose: "CA of the aggregation layer's proxy client"},
+	{Name: EtcdCA, Kind: KindCA, Alias: "etcd", CN: "etcd-ca", File: "etcd/ca",
+		HostPath: pkiDir + "etcd/ca.crt", Purpose: "CA of etcd's servers, peers and clients"},
+	{Name: ServiceAccountKey, Kind: KindKeyPair, File: "sa",
+		HostPath: pkiDir + "sa.pub", HostKeyPath: pkiDir + "sa.key",
+		Purpose: "service-account token signing key (never a CA key)"},
+
+	{Name: APIServer, Kind: KindLeaf, CA: CA, CN: "kube-apiserver", Usages: server, PerHost: true,
+		SANs: apiserverSANs, File: "apiserver",
+		HostPath: pkiDir + "apiserver.crt", HostKeyPath: pkiDir + "apiserver.key",
+		Purpose: "kube-apiserver serving certificate"},
+	{Name: APIServerKubeletClient, Kind: KindLeaf, CA: CA, CN: "kube-apiserver-kubelet-client", Orgs: []string{"system:masters"},
+		Usages: client, File: "apiserver-kubelet-client",
+		HostPath: pkiDir + "apiserver-kubelet-client.crt", HostKeyPath: pkiDir + "apiserver-kubelet-client.key",
+		Purpose: "kube-apiserver → kubelet client"},
+	{Name: KubeletClient, Kind: KindLeaf, CA: CA, CN: "system:node:" + HostPlaceholder, Orgs: []string{"system:nodes"},
+		Usages: client, PerHost: true, File: "kubelet-client",
+		Purpose: "kubelet → apiserver client (embedded in kubelet.conf)"},
+	{Name: KubeletServing, Kind: KindLeaf, CA: CA, CN: "system:node:" + HostPlaceholder, Orgs: []string{"system:nodes"},
+		Usages: server, PerHost: true, SANs: kubeletSANs, File: "kubelet-serving",
+		HostPath: kubeletDir + "kubelet.crt", HostKeyPath: kubeletDir + "kubelet.key",
+		Purpose: "kubelet serving certificate (apiserver verifies it with ca.crt)"},
+	{Name: Admin, Kind: KindLeaf, CA: CA, CN: "kubernetes-admin", Orgs: []string{"system:masters"},
+		Usages: client, File: "admin", Purpose: "operator's admin.conf; never goes to a host"},
+	{Name: ControllerManager, Kind: KindLeaf, CA: CA, CN: "system:kube-controller-manager",
+		Usages: client, File: "controller-manager", Purpose: "controller-manager.conf client"},
+	{Name: Scheduler, Kind: KindLeaf, CA: CA, CN: "system:kube-scheduler",
+		Usages: client, File: "scheduler", Purpose: "scheduler.conf client"},
+	{Name: KubeProxy, Kind: KindLeaf, CA: CA, CN: "system:kube-proxy",
+		Usages: client, File: "kube-proxy", Purpose: "kube-proxy.conf client"},
+
+	{Name: FrontProxyClient, Kind: KindLeaf, CA: FrontProxyCA, CN: "front-proxy-client",
+		Usages: client, File: "front-proxy-client",
+		HostPath: pkiDir + "front-proxy-client.crt", HostKeyPath: pkiDir + "front-proxy-client.key",
+		Purpose: "kube-apiserver → aggregated API servers"},
+
+	{Name: EtcdServer, Kind: KindLeaf, CA: EtcdCA, CN: HostPlaceholder, Usages: both, PerHost: true,
+		SANs: etcdSANs, File: "etcd-server",
+		HostPath: pkiDir + "etcd/server.crt", HostKeyPath: pkiDir + "etcd/server.key",
+		Purpose: "etcd client-port (2379) serving certificate"},
+	{Name: EtcdPeer, Kind: KindLeaf, CA: EtcdCA, CN: HostPlaceholder, Usages: both, PerHost: true,
+		SANs: etcdSANs, File: "etcd-peer",
+		HostPath: pkiDir + "etcd/peer.crt", HostKeyPath: pkiDir + "etcd/peer.key",
+		Purpose: "etcd peer (2380) certificate, server and client"},
+	{Name: EtcdHealthcheckClient, Kind: KindLeaf, CA: EtcdCA, CN: "kube-etcd-healthcheck-client",
+		Usages: client, File: "etcd/healthcheck-client",
+		HostPath: pkiDir + "etcd/healthcheck-client.crt", HostKeyPath: pkiDir + "etcd/healthcheck-client.key",
+		Purpose: "etcd liveness probe and etcdctl client"},
+	{Name: APIServerEtcdClient, Kind: KindLeaf, CA: EtcdCA, CN: "kube-apiserver-etcd-client",
+		Usages: client, File: "apiserver-etcd-client",
+		HostPath: pkiDir + "apiserver-etcd-client.crt", HostKeyPath: pkiDir + "apiserver-etcd-client.key",
+		Purpose: "kube-apiserver → etcd client"},
+	// flannel runs on the host and talks to etcd with the v3 API
+	// (flannel-io/flannel#1562), so it needs its own etcd client certificate.
+	{Name: FlannelEtcdClient, Kind: KindLeaf, CA: EtcdCA, CN: "flannel",
+		Usages: client, File: "etcd/flannel-client",
+		HostPath: pkiDir + "etcd/flannel-client.crt", HostKeyPath: pkiDir + "etcd/flannel-client.key",
+		Purpose: "flanneld → etcd client (etcd v3 backend)"},
+
+	// kign serve's certificate: hosts fetch their configs from delivery.url
+	// and trust it through the pointer config, which carries ca.crt.
+	{Name: DeliveryServing, Kind: KindLeaf, CA: CA, CN: "kign-serve", Usages: server,
+		SANs: deliverySANs, File: "delivery/serving", When: hasDeliveryURL,
+		Purpose: "kign serve's HTTPS certificate (names delivery.url's host)"},
+}
+
+// Lookup returns the table row named name.
+func Lookup(name string) (Spec, bool) {
+	for _, s := range Table {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Spec{}, false
+}
+
+// CAByAlias returns the CA row that `kign certs adopt --ca alias` names:
+// kubernetes, etcd or front-proxy (the row names ca, etcd-ca and
+// front-proxy-ca are accepted too).
+func CAByAlias(alias string) (Spec, bool) {
+	for _, s := range Table {
+		if s.Kind == KindCA && (s.Alias == alias || s.Name == alias) {
+			return s, true
+		}
+	}
+	return Spec{}, false
+}
+
+// CommonName is the subject CN of the row for host (ignored by cluster-wide rows).
+func (s Spec) CommonName(host string) string {
+	return strings.ReplaceAll(s.CN, HostPlaceholder, host)
+}
+
+// WantSANs returns the row's SANs for host h of p, sorted and without duplicates.
+func (s Spec) WantSANs(p *plan.Plan, h plan.Host) (dns []string, ips []netip.Addr) {
+	if s.SANs == nil {
+		return nil, nil
+	}
+	dns, ips = s.SANs(p, h)
+	return normDNS(dns), normIPs(ips)
+}
+
+// apiserverSANs: every name and address a client may dial the apiserver by
+// (kubeadm's GetAPIServerAltNames): the in-cluster service names and the
+// first address of the service CIDR, the VIP, the host itself and loopback,
+// plus apiServer.extraSANs.
+func apiserverSANs(p *plan.Plan, h plan.Host) ([]string, []netip.Addr) {
+	dns := []string{h.Name, "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+		"kubernetes.default.svc." + p.Domain}
+	dns = append(dns, p.ExtraSANDNS...)
+	ips := []netip.Addr{p.APIServerServiceIP, p.VIP, h.IP, netip.MustParseAddr("127.0.0.1")}
+	ips = append(ips, p.ExtraSANIPs...)
+	return dns, ips
+}
+
+// etcdSANs name only this host, so one member's certificate cannot serve
+// as another's (the seed put every member's IP into one server certificate).
+func hasDeliveryURL(p *plan.Plan) bool { return p.DeliveryURL != "" }
+
+// deliverySANs names the host of delivery.url: an IP SAN for an address, a
+// DNS SAN for a name.
+func deliverySANs(p *plan.Plan, _ plan.Host) ([]string, []netip.Addr) {
+	u, err := url.Parse(p.DeliveryURL)
+	if err != nil || u.Hostname() == "" {
+		return nil, nil
+	}
+	if ip, err := netip.ParseAddr(u.Hostname()); err == nil {
+		return nil, []netip.Addr{ip}
+	}
+	return []string{u.Hostname()}, nil
+}
+
+func etcdSANs(_ *plan.Plan, h plan.Host) ([]string, []netip.Addr) {
+	return []string{h.Name, "localhost"}, []netip.Addr{h.IP, netip.MustParseAddr("127.0.0.1")}
+}
+
+// kubeletSANs: the apiserver reaches a kubelet by its node address.
+func kubeletSANs(_ *plan.Plan, h plan.Host) ([]string, []netip.Addr) {
+	return []string{h.Name}, []netip.Addr{h.IP}
+}
+
+func normDNS(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, d := range in {
+		if d = strings.ToLower(strings.TrimSuffix(d, ".")); d != "" {
+			out = append(out, d)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func normIPs(in []netip.Addr) []netip.Addr {
+	out := make([]netip.Addr, 0, len(in))
+	for _, a := range in {
+		if a.IsValid() {
+			out = append(out, a.Unmap())
+		}
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return slices.Compact(out)
+}
