@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"github.com/kign-project/kign/images"
+
 	"fmt"
 	"regexp"
 	"slices"
@@ -167,19 +169,14 @@ func fileNames(set catalog.Set) []string {
 }
 
 // streams are the release streams of each OS.
-var streams = map[string][]string{
-	"fcos":    {"stable", "testing", "next"},
-	"flatcar": {"stable", "beta", "alpha", "lts"},
-}
-
 var osVersion = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$`)
 
 // images checks the OS image selection.
 func (v *validator) images() {
 	im := v.inv.Images
 	if im.Stream != "" && v.os != "" {
-		if !slices.Contains(streams[v.os], im.Stream) {
-			v.errorf("images.stream", "%q is not a %s stream (%s)%s", im.Stream, v.os, strings.Join(streams[v.os], ", "), didYouMean(im.Stream, streams[v.os]))
+		if !slices.Contains(images.Streams[v.os], im.Stream) {
+			v.errorf("images.stream", "%q is not a %s stream (%s)%s", im.Stream, v.os, strings.Join(images.Streams[v.os], ", "), didYouMean(im.Stream, images.Streams[v.os]))
 		}
 	}
 	if im.Version != "" && !osVersion.MatchString(im.Version) {

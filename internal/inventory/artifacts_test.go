@@ -56,6 +56,8 @@ func TestValidateDelivery(t *testing.T) {
 		{name: "valid", yaml: topDoc(`delivery: {url: "https://10.22.108.5:8443"}`)},
 		{name: "no scheme", yaml: topDoc(`delivery: {url: "10.22.108.5:8443"}`),
 			want: []string{`hosts.yaml:10:17: delivery.url: "10.22.108.5:8443" is not an http:// or https:// URL$`}},
+		{name: "plain http", yaml: topDoc(`delivery: {url: "http://10.22.108.5:8080"}`),
+			want: []string{`hosts.yaml:10:17: delivery.url: "http://10.22.108.5:8080" is not an https:// URL: hosts fetch their keys from it`}},
 		{name: "bad port", yaml: topDoc(`delivery: {url: "https://10.22.108.5:99999/"}`),
 			want: []string{`hosts.yaml:10:17: delivery.url: "https://10.22.108.5:99999/" has an invalid port$`}},
 	})

@@ -52,7 +52,11 @@ func validate(inv *Inventory, bad map[string]bool) diag.Report {
 	v.artifacts()
 	v.images()
 	if u := inv.Delivery.URL; u != "" {
-		v.check("delivery.url", httpURLProblem(u, true))
+		if p := httpURLProblem(u, true); p != "" {
+			v.check("delivery.url", p)
+		} else if !strings.HasPrefix(u, "https://") {
+			v.errorf("delivery.url", "%q is not an https:// URL: hosts fetch their keys from it, so kign serve only speaks TLS", clip(u))
+		}
 	}
 	for i, o := range inv.Overlays {
 		v.check(fmt.Sprintf("overlays[%d]", i), overlayProblem(o))

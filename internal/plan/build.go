@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kign-project/kign/images"
 	"github.com/kign-project/kign/internal/catalog"
 	"github.com/kign-project/kign/internal/inventory"
 )
@@ -136,6 +137,10 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 	if p.Artifacts, err = ApplyArtifacts(set, inv.Artifacts); err != nil {
 		return nil, err
 	}
+	if p.Image, err = images.Lookup(p.OS, inv.Images.Stream, inv.Images.Version, set.Arch, inv.Images.Mirror); err != nil {
+		return nil, fmt.Errorf("images: %w", err)
+	}
+	p.DeliveryURL = strings.TrimRight(inv.Delivery.URL, "/")
 	return p, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/kign-project/kign/images"
 	"github.com/kign-project/kign/internal/catalog"
 )
 
@@ -47,6 +48,12 @@ type Plan struct {
 
 	// Overlays are cluster-wide Butane fragment paths, resolved against the inventory's folder.
 	Overlays []string
+
+	// Image is the OS release hosts boot over PXE or from an ISO.
+	Image images.Image
+	// DeliveryURL is the base URL of `kign serve` as hosts reach it; empty
+	// when the inventory sets no delivery.url (no pointer configs then).
+	DeliveryURL string
 }
 
 // Host is one control-plane machine.

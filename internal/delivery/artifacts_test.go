@@ -1,0 +1,56 @@
+package delivery
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestHostArtifacts(t *testing.T) {
+	ca := testCA(t)
+	tests := []struct {
+		name      string
+		os        string
+		url       string
+		wantPaths string
+		wantModes []os.FileMode
+		imgPath   string
+	}{
+		{"fcos with delivery URL", "fcos", "https://10.22.108.5:8443",
+			"master0.ipxe master0-ignition.img master0.pointer.ign", []os.FileMode{0o644, 0o600, 0o600}, "config.ign"},
+		{"flatcar without delivery URL", "flatcar", "",
+			"master0.ipxe master0-ignition.img", []os.FileMode{0o644, 0o600}, "usr/share/oem/config.ign"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := testPlan(tc.os)
+			ign := testConfig("master0", 2000)
+			if tc.os == "flatcar" {
+				ign = bytes.Replace(ign, []byte(`"3.5.0"`), []byte(`"3.4.0"`), 1)
+			}
+			set, err := HostArtifacts(p, testImage(t, tc.os), HostInput{Host: p.Hosts[0], Ignition: ign, Token: "tok"},
+				Options{DeliveryURL: tc.url, CAPEM: ca})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var paths []string
+			for i, f := range set {
+				paths = append(paths, f.Path)
+				if i < len(tc.wantModes) && f.Mode != tc.wantModes[i] {
+					t.Errorf("%s mode %o, want %o", f.Path, f.Mode, tc.wantModes[i])
+				}
+			}
+			if strings.Join(paths, " ") != tc.wantPaths {
+				t.Fatalf("paths %v, want %s", paths, tc.wantPaths)
+			}
+			files, err := UnwrapFiles(set[1].Data)
+			if err != nil || !bytes.Equal(files[tc.imgPath], ign) {
+				t.Errorf("img does not hold the config at %s (%v)", tc.imgPath, err)
+			}
+			if strings.Contains(string(set[0].Data), "tok") {
+				t.Errorf("the iPXE script contains the token")
+			}
+		})
+	}
+}
