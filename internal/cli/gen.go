@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kign-project/kign/internal/gen"
+	"github.com/kign-project/kign/internal/output"
+	"github.com/kign-project/kign/internal/pki"
+	"github.com/kign-project/kign/internal/plan"
+)
+
+func genCmd() *Command {
+	return &Command{
+		Name: "gen", Summary: "write one Ignition config per host, and admin.kubeconfig",
+		Usage: "--hosts FILE [-o DIR] [--pki DIR] [--emit-butane] [--format ignition|matchbox --matchbox-url URL]",
+		Flags: func(fs *pflag.FlagSet) func(Env, []string) error {
+			hosts := fs.String("hosts", "", "inventory file (hosts.yaml)")
+			out := fs.StringP("out", "o", "out", "output folder")
+			pkiDir := fs.String("pki", "", "PKI bundle folder, created if missing (default: pki/ beside the inventory)")
+			emit := fs.Bool("emit-butane", false, "also write <host>.bu, the Butane document each config was translated from")
+			format := fs.String("format", gen.FormatIgnition, "ignition: <host>.ign with .ipxe, -ignition.img and .pointer.ign; matchbox: matchbox's profiles/groups/ignition layout")
+			matchboxURL := fs.String("matchbox-url", "", "matchbox's HTTP endpoint as hosts reach it (with --format matchbox)")
+			now := fs.String("now", "", "issue certificates as of this RFC 3339 time (for reproducible tests)")
+			_ = fs.MarkHidden("now")
+			return func(env Env, args []string) error {
+				if err := noArgs(args); err != nil {
+					return err
+				}
+				switch {
+				case *format != gen.FormatIgnition && *format != gen.FormatMatchbox:
+					return UsageErrorf("--format must be %s or %s", gen.FormatIgnition, gen.FormatMatchbox)
+				case *format == gen.FormatMatchbox && *matchboxURL == "":
+					return UsageErrorf("--format matchbox needs --matchbox-url")
+				case *format != gen.FormatMatchbox && *matchboxURL != "":
+					return UsageErrorf("--matchbox-url goes with --format matchbox")
+				}
+				clock, err := parseNow(*now)
+				if err != nil {
+					return err
+				}
+				_, p, err := loadPlan(*hosts, env.Stderr)
+				if err != nil {
+					return err
+				}
+				if *pkiDir == "" {
+					*pkiDir = filepath.Join(filepath.Dir(*hosts), "pki")
+				}
+				overlays, err := readOverlays(p)
+				if err != nil {
+					return err
+				}
+				bundle, err := pki.Load(*pkiDir)
+				if err != nil {
+					return err
+				}
+				events, err := bundle.Complete(p, pki.Options{Now: clock})
+				if err != nil {
+					return err
+				}
+				for _, e := range events {
+					fmt.Fprintln(env.Stdout, e.String())
+				}
+				res, err := gen.Generate(p, bundle, gen.Options{EmitButane: *emit, Overlays: overlays, Format: *format, MatchboxURL: *matchboxURL})
+				if err != nil {
+					return err
+				}
+				// Keys first: an output that references certificates the bundle
+				// does not hold would break the next run.
+				if _, err := bundle.Save(*pkiDir); err != nil {
+					return fmt.Errorf("saving the PKI bundle: %w", err)
+				}
+				written, err := output.Write(*out, res.Files)
+				if err != nil {
+					return err
+				}
+				for _, w := range res.Warnings {
+					fmt.Fprintf(env.Stderr, "WARNING: %s\n", w)
+				}
+				for _, f := range unverified(p) {
+					fmt.Fprintf(env.Stderr, "warning: %s is downloaded WITHOUT a hash (artifacts.allowUnverified): pin it with artifacts.overrides.%s.sha256\n", f, f)
+				}
+				for _, w := range written {
+					fmt.Fprintf(env.Stdout, "[out] wrote %s\n", w)
+				}
+				if len(written) < len(res.Files) {
+					fmt.Fprintf(env.Stdout, "[out] %d file(s) unchanged in %s\n", len(res.Files)-len(written), *out)
+				}
+				return nil
+			}
+		},
+	}
+}
+
+// readOverlays reads and checks every overlay the plan names. Each is
+// translated on its own first, so its errors carry its own line numbers.
+func readOverlays(p *plan.Plan) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	names := append([]string(nil), p.Overlays...)
+	for _, h := range p.Hosts {
+		names = append(names, h.Overlays...)
+	}
+	for _, name := range names {
+		if _, ok := out[name]; ok {
+			continue
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("overlay: %w", err)
+		}
+		if err := gen.CheckOverlay(name, data); err != nil {
+			return nil, fmt.Errorf("overlay %w", err)
+		}
+		out[name] = data
+	}
+	return out, nil
+}
+
+func parseNow(s string) (time.Time, error) {
+	if s == "" {
+		return time.Now().UTC().Truncate(time.Second), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return t, UsageErrorf("--now: %v", err)
+	}
+	return t.UTC(), nil
+}

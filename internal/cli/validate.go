@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kign-project/kign/internal/diag"
+	"github.com/kign-project/kign/internal/inventory"
+	"github.com/kign-project/kign/internal/plan"
+)
+
+// loadPlan loads and validates the inventory, prints every diagnostic to
+// stderr and derives the plan. On invalid input it returns errReported.
+func loadPlan(path string, stderr io.Writer) (*inventory.Inventory, *plan.Plan, error) {
+	if path == "" {
+		return nil, nil, UsageErrorf("--hosts is required")
+	}
+	inv, report := inventory.Load(path)
+	printReport(stderr, report)
+	if report.HasErrors() {
+		n := len(report.Errors())
+		fmt.Fprintf(stderr, "%s: %d error%s, nothing written\n", path, n, plural(n))
+		return nil, nil, errReported
+	}
+	p, err := plan.Build(inv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return inv, p, nil
+}
+
+func printReport(w io.Writer, r diag.Report) {
+	for _, d := range r.Diagnostics {
+		fmt.Fprintln(w, d.String())
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func validateCmd() *Command {
+	return &Command{
+		Name: "validate", Summary: "check an inventory and print the derived plan",
+		Usage: "--hosts FILE",
+		Flags: func(fs *pflag.FlagSet) func(Env, []string) error {
+			hosts := fs.String("hosts", "", "inventory file (hosts.yaml)")
+			quiet := fs.BoolP("quiet", "q", false, "print nothing when the inventory is valid")
+			return func(env Env, args []string) error {
+				if err := noArgs(args); err != nil {
+					return err
+				}
+				_, p, err := loadPlan(*hosts, env.Stderr)
+				if err != nil {
+					return err
+				}
+				if !*quiet {
+					writeSummary(env.Stdout, p)
+				}
+				return nil
+			}
+		},
+	}
+}
+
+// writeSummary prints the derived plan an operator checks before generating.
+func writeSummary(w io.Writer, p *plan.Plan) {
+	fmt.Fprintf(w, "cluster %s: %s, Kubernetes %s, %d control-plane hosts\n", p.ClusterName, p.OS, p.KubernetesVersion, len(p.Hosts))
+	fmt.Fprintf(w, "  API endpoint (VIP):     %s\n", p.APIServerEndpoint())
+	fmt.Fprintf(w, "  service CIDR:           %s (apiserver service IP %s, DNS %s)\n", p.ServiceCIDR, p.APIServerServiceIP, p.DNSServiceIP)
+	fmt.Fprintf(w, "  pod CIDR:               %s (a /%d per node, maxPods %d)\n", p.PodCIDR, p.NodeCIDRMaskSize, p.MaxPods)
+	fmt.Fprintf(w, "  domain:                 %s\n", p.Domain)
+	fmt.Fprintf(w, "  keepalived:             virtual_router_id %d, unicast VRRP\n", p.Keepalived.VirtualRouterID)
+	fmt.Fprintf(w, "  etcd initial cluster:   %s\n", p.EtcdInitialCluster)
+	fmt.Fprintf(w, "  hosts:\n")
+	for _, h := range p.Hosts {
+		extra := ""
+		if h.MAC != "" {
+			extra = ", mac " + h.MAC
+		}
+		fmt.Fprintf(w, "    %-16s %-15s %s, keepalived priority %d%s\n", h.Name, h.IP, h.Interface, h.KeepalivedPriority, extra)
+	}
+	if n := unverified(p); len(n) > 0 {
+		fmt.Fprintf(w, "  downloads without a hash (allowed by artifacts.allowUnverified): %s\n", strings.Join(n, ", "))
+	}
+}
+
+func unverified(p *plan.Plan) []string {
+	var out []string
+	for _, f := range p.Artifacts.Files {
+		if !f.Verified() {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}

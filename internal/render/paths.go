@@ -1,0 +1,74 @@
+// Package render builds, for one host of a plan, every file and unit its
+// Ignition config carries: static-pod manifests as typed corev1.Pod values,
+// kubelet and kube-proxy configurations as typed config structs,
+// kubeconfigs through client-go's clientcmd, and free-text files (unit
+// files, keepalived.conf) from templates with precomputed values.
+// It does no I/O.
+package render
+
+// Paths on a master. They follow kubeadm's layout, so operators find things
+// where they expect them; every path a flag names is listed here once.
+const (
+	KubernetesDir = "/etc/kubernetes"
+	ManifestsDir  = "/etc/kubernetes/manifests"
+	PKIDir        = "/etc/kubernetes/pki"
+	EtcdPKIDir    = "/etc/kubernetes/pki/etcd"
+
+	// Binaries downloaded at first boot live in /opt/bin: /usr is read-only
+	// on both Fedora CoreOS and Flatcar.
+	BinDir      = "/opt/bin"
+	KubeletBin  = "/opt/bin/kubelet"
+	FlanneldBin = "/opt/bin/flanneld"
+	EtcdctlBin  = "/opt/bin/etcdctl"
+
+	// Tarballs Ignition downloads, unpacked by oneshot units before kubelet.
+	DownloadDir       = "/opt/kign/downloads"
+	CNIPluginsTarball = "/opt/kign/downloads/cni-plugins.tgz"
+	EtcdTarball       = "/opt/kign/downloads/etcd.tar.gz"
+
+	CNIBinDir     = "/opt/cni/bin"
+	CNIConfDir    = "/etc/cni/net.d"
+	CNIConfFile   = "/etc/cni/net.d/10-flannel.conflist"
+	FlannelCNIBin = "/opt/cni/bin/flannel"
+
+	KubeletDir        = "/var/lib/kubelet"
+	KubeletConfigFile = "/var/lib/kubelet/config.yaml"
+	KubeletPKIDir     = "/var/lib/kubelet/pki"
+	KubeletKubeconfig = "/etc/kubernetes/kubelet.conf"
+
+	ControllerManagerKubeconfig = "/etc/kubernetes/controller-manager.conf"
+	SchedulerKubeconfig         = "/etc/kubernetes/scheduler.conf"
+	ProxyKubeconfig             = "/etc/kubernetes/kube-proxy.conf"
+	ProxyConfigFile             = "/var/lib/kube-proxy/config.conf"
+	ProxyDir                    = "/var/lib/kube-proxy"
+
+	// AuthenticationConfigFile lets anonymous requests reach only the health
+	// endpoints (KEP-4633, stable in 1.34), for keepalived's check.
+	AuthenticationConfigFile = "/etc/kubernetes/authentication-config.yaml"
+
+	EtcdDataDir = "/var/lib/etcd"
+
+	FlannelDir         = "/etc/flannel"
+	FlannelNetConfFile = "/etc/flannel/net-conf.json"
+	FlanneldEnvFile    = "/etc/flannel/flanneld.env"
+	FlannelRunDir      = "/run/flannel"
+	FlannelEtcdPrefix  = "/coreos.com/network"
+
+	KeepalivedDir         = "/etc/keepalived"
+	KeepalivedConfigFile  = "/etc/keepalived/keepalived.conf"
+	KeepalivedCheckScript = "/etc/keepalived/check_apiserver.sh"
+
+	ContainerdConfigFile = "/etc/containerd/config.toml"
+	ContainerdSocket     = "unix:///run/containerd/containerd.sock"
+)
+
+// Ports every master uses.
+const (
+	EtcdClientPort        = 2379
+	EtcdPeerPort          = 2380
+	EtcdMetricsPort       = 2381
+	KubeletPort           = 10250
+	ControllerManagerPort = 10257
+	SchedulerPort         = 10259
+	ProxyHealthzPort      = 10256
+)
