@@ -121,7 +121,14 @@ func WrapFiles(files map[string][]byte) ([]byte, error) {
 	}
 
 	var out bytes.Buffer
-	zw, err := xz.WriterConfig{CheckSum: xz.CRC32}.NewWriter(&out)
+	// A dictionary larger than the archive gains nothing and costs its size
+	// in allocation (the library's default is 8 MiB); a small one also keeps
+	// the kernel's decoder small.
+	dict := 64 << 10
+	for dict < cpioBuf.Len() {
+		dict <<= 1
+	}
+	zw, err := xz.WriterConfig{CheckSum: xz.CRC32, DictCap: dict}.NewWriter(&out)
 	if err != nil {
 		return nil, err
 	}

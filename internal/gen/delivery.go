@@ -18,8 +18,8 @@ const (
 	FormatMatchbox = "matchbox"
 )
 
-// deliveryFiles adds each host's boot-delivery files to a run's output.
-func deliveryFiles(p *plan.Plan, b *pki.Bundle, hosts []HostConfig) (output.Set, error) {
+// deliveryFiles is one host's boot-delivery files.
+func deliveryFiles(p *plan.Plan, b *pki.Bundle, hc HostConfig) (output.Set, error) {
 	ca, ok := b.Get(pki.CA, "")
 	if !ok {
 		return nil, fmt.Errorf("the PKI bundle has no %s", pki.CA)
@@ -28,19 +28,11 @@ func deliveryFiles(p *plan.Plan, b *pki.Bundle, hosts []HostConfig) (output.Set,
 	if p.DeliveryURL != "" && len(secret) == 0 {
 		return nil, fmt.Errorf("the PKI bundle has no delivery token secret")
 	}
-	var set output.Set
-	for _, hc := range hosts {
-		in := delivery.HostInput{Host: hc.Host, Ignition: hc.Ignition}
-		if p.DeliveryURL != "" {
-			in.Token = delivery.HostToken(secret, hc.Host.Name)
-		}
-		files, err := delivery.HostArtifacts(p, p.Image, in, delivery.Options{DeliveryURL: p.DeliveryURL, CAPEM: ca.CertPEM})
-		if err != nil {
-			return nil, err
-		}
-		set = append(set, files...)
+	in := delivery.HostInput{Host: hc.Host, Ignition: hc.Ignition}
+	if p.DeliveryURL != "" {
+		in.Token = delivery.HostToken(secret, hc.Host.Name)
 	}
-	return set, nil
+	return delivery.HostArtifacts(p, p.Image, in, delivery.Options{DeliveryURL: p.DeliveryURL, CAPEM: ca.CertPEM})
 }
 
 // matchboxFiles is the matchbox export of a run. The warnings must reach the

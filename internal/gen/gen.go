@@ -35,6 +35,9 @@ type HostConfig struct {
 	Host     plan.Host
 	Butane   []byte // the merged Butane document
 	Ignition []byte // the translated, validated Ignition config
+	// Boot holds the host's delivery files (iPXE script, wrapped config,
+	// pointer config), in FormatIgnition runs.
+	Boot output.Set
 }
 
 // Result is everything one run produces.
@@ -63,7 +66,11 @@ func Generate(p *plan.Plan, b *pki.Bundle, o Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			res.Hosts[i], errs[i] = Host(p, b, h, o.Overlays)
+			hc, err := Host(p, b, h, o.Overlays)
+			if err == nil && o.Format != FormatMatchbox {
+				hc.Boot, err = deliveryFiles(p, b, hc)
+			}
+			res.Hosts[i], errs[i] = hc, err
 		}()
 	}
 	wg.Wait()
@@ -88,12 +95,8 @@ func Generate(p *plan.Plan, b *pki.Bundle, o Options) (*Result, error) {
 		if o.EmitButane {
 			res.Files = append(res.Files, output.File{Path: hc.Host.Name + ".bu", Data: hc.Butane, Mode: 0o600})
 		}
+		res.Files = append(res.Files, hc.Boot...)
 	}
-	boot, err := deliveryFiles(p, b, res.Hosts)
-	if err != nil {
-		return nil, err
-	}
-	res.Files = append(res.Files, boot...)
 	admin, err := AdminKubeconfig(p, b)
 	if err != nil {
 		return nil, err
