@@ -34,6 +34,16 @@ type Source struct {
 // These mirror Ignition's own merge keys (config/merge), with conflicts made
 // errors instead of silent overrides.
 func Merge(sources []Source) ([]byte, error) {
+	doc, err := MergeNode(sources)
+	if err != nil {
+		return nil, err
+	}
+	return Encode(doc)
+}
+
+// MergeNode is Merge without the final encoding: the merged document as a
+// node tree, for TranslateNode.
+func MergeNode(sources []Source) (*yaml.Node, error) {
 	if len(sources) == 0 {
 		return nil, fmt.Errorf("no Butane sources")
 	}
@@ -60,10 +70,15 @@ func Merge(sources []Source) ([]byte, error) {
 	if len(m.errs) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(m.errs, "\n"))
 	}
+	return base, nil
+}
+
+// Encode writes a Butane document node as text, indented by two.
+func Encode(doc *yaml.Node) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(base); err != nil {
+	if err := enc.Encode(doc); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
@@ -74,11 +89,7 @@ func Merge(sources []Source) ([]byte, error) {
 
 func parseMapping(s Source) (*yaml.Node, error) {
 	if s.Data == nil && s.Value != nil {
-		var n yaml.Node
-		if err := n.Encode(s.Value); err != nil {
-			return nil, fmt.Errorf("%s: %v", s.Name, err)
-		}
-		return &n, nil
+		return s.Value.Node(), nil
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(s.Data, &doc); err != nil {
@@ -122,6 +133,9 @@ func (m *merger) mark(n *yaml.Node, name string) {
 }
 
 func (m *merger) where(n *yaml.Node) string {
+	if n.Line == 0 { // built in code, not parsed from text
+		return m.origin[n]
+	}
 	return fmt.Sprintf("%s:%d:%d", m.origin[n], n.Line, n.Column)
 }
 

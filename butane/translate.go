@@ -2,11 +2,17 @@ package butane
 
 import (
 	"fmt"
+	json "github.com/clarketm/json"
 
 	bconfig "github.com/coreos/butane/config"
 	"github.com/coreos/butane/config/common"
+	fcos1_6 "github.com/coreos/butane/config/fcos/v1_6"
+	flatcar1_1 "github.com/coreos/butane/config/flatcar/v1_1"
 	"github.com/coreos/ignition/v2/config/v3_4"
 	"github.com/coreos/ignition/v2/config/v3_5"
+	"github.com/coreos/vcontext/report"
+	"github.com/coreos/vcontext/validate"
+	"gopkg.in/yaml.v3"
 )
 
 // Variant pairs a Butane variant and version with the Ignition spec it
@@ -35,12 +41,18 @@ func VariantFor(os string) (Variant, error) {
 	return Variant{}, fmt.Errorf("unknown OS %q (want fcos or flatcar)", os)
 }
 
+// translateOptions: file contents are stored as plain or base64 data URLs,
+// never gzipped. The configs stay readable (and diffable in review), and
+// compression was a third of the translation time; certificates and keys,
+// most of a config, hardly compress anyway.
+var translateOptions = common.TranslateOptions{NoResourceAutoCompression: true}
+
 // Translate turns a Butane document into an Ignition config with the
 // butane library, strictly: any warning is an error, as `butane --strict`.
 // The result is then parsed by Ignition's own parser for the variant's spec,
 // and any finding there is an error too. name labels errors.
 func Translate(name string, doc []byte) ([]byte, error) {
-	ign, rpt, err := bconfig.TranslateBytes(doc, common.TranslateBytesOptions{TranslateOptions: common.TranslateOptions{NoResourceAutoCompression: true}})
+	ign, rpt, err := bconfig.TranslateBytes(doc, common.TranslateBytesOptions{TranslateOptions: translateOptions})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w\n%s", name, err, rpt.String())
 	}
@@ -69,4 +81,66 @@ func Validate(ign []byte) error {
 		return fmt.Errorf("ignition:\n%s", rpt.String())
 	}
 	return nil
+}
+
+// TranslateNode translates a merged document (MergeNode) without printing
+// and re-parsing it: the node tree is decoded into Butane's typed config for
+// its variant, validated (Butane's own rules) and translated by the same
+// Butane code TranslateBytes calls, with the same options, then validated as
+// Translate does; the JSON is the
+// same byte for byte (TestTranslateNodeMatchesTranslate). Unknown keys cannot
+// arise here: every source was translated strictly on its own (the skeleton
+// by the tests, overlays by CheckOverlay) and the generated part is typed.
+func TranslateNode(name string, doc *yaml.Node) ([]byte, error) {
+	var head struct {
+		Variant string `yaml:"variant"`
+		Version string `yaml:"version"`
+	}
+	if err := doc.Decode(&head); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	t, ok := translators[head.Variant+"/"+head.Version]
+	if !ok {
+		return nil, fmt.Errorf("%s: kign does not translate %s %s", name, head.Variant, head.Version)
+	}
+	ign, rpt, err := t(doc, translateOptions)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w\n%s", name, err, rpt.String())
+	}
+	if len(rpt.Entries) > 0 {
+		return nil, fmt.Errorf("%s: butane (strict):\n%s", name, rpt.String())
+	}
+	out, err := json.Marshal(ign)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := Validate(out); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return out, nil
+}
+
+// translators is the registry of variant translators TranslateNode uses,
+// keyed by "variant/version" (the same pairs as Variants).
+var translators = map[string]func(*yaml.Node, common.TranslateOptions) (any, report.Report, error){
+	"fcos/1.6.0": func(n *yaml.Node, o common.TranslateOptions) (any, report.Report, error) {
+		var c fcos1_6.Config
+		if err := n.Decode(&c); err != nil {
+			return nil, report.Report{}, err
+		}
+		if r := validate.Validate(c, "yaml"); r.IsFatal() || len(r.Entries) > 0 {
+			return nil, r, common.ErrInvalidSourceConfig
+		}
+		return c.ToIgn3_5(o)
+	},
+	"flatcar/1.1.0": func(n *yaml.Node, o common.TranslateOptions) (any, report.Report, error) {
+		var c flatcar1_1.Config
+		if err := n.Decode(&c); err != nil {
+			return nil, report.Report{}, err
+		}
+		if r := validate.Validate(c, "yaml"); r.IsFatal() || len(r.Entries) > 0 {
+			return nil, r, common.ErrInvalidSourceConfig
+		}
+		return c.ToIgn3_4(o)
+	},
 }

@@ -44,7 +44,7 @@ func BenchmarkHost(b *testing.B) {
 	p, bundle := syntheticPlanT(b, 3)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := Host(p, bundle, p.Hosts[i%3], nil); err != nil {
+		if _, err := Host(p, bundle, p.Hosts[i%3], nil, false); err != nil {
 			b.Fatal(err)
 		}
 	}

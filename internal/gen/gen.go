@@ -66,7 +66,7 @@ func Generate(p *plan.Plan, b *pki.Bundle, o Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			hc, err := Host(p, b, h, o.Overlays)
+			hc, err := Host(p, b, h, o.Overlays, o.EmitButane)
 			if err == nil && o.Format != FormatMatchbox {
 				hc.Boot, err = deliveryFiles(p, b, hc)
 			}
@@ -105,8 +105,9 @@ func Generate(p *plan.Plan, b *pki.Bundle, o Options) (*Result, error) {
 	return res, res.Files.Check()
 }
 
-// Host produces one host's Butane document and Ignition config.
-func Host(p *plan.Plan, b *pki.Bundle, h plan.Host, overlays map[string][]byte) (HostConfig, error) {
+// Host produces one host's Ignition config, and with emitButane the Butane
+// document it was translated from.
+func Host(p *plan.Plan, b *pki.Bundle, h plan.Host, overlays map[string][]byte, emitButane bool) (HostConfig, error) {
 	generated, skel, err := render.Host(p, b, h)
 	if err != nil {
 		return HostConfig{}, err
@@ -119,15 +120,20 @@ func Host(p *plan.Plan, b *pki.Bundle, h plan.Host, overlays map[string][]byte) 
 	for _, name := range append(append([]string(nil), p.Overlays...), h.Overlays...) {
 		sources = append(sources, butane.Source{Name: displayName(name), Data: overlays[name]})
 	}
-	merged, err := butane.Merge(sources)
+	merged, err := butane.MergeNode(sources)
 	if err != nil {
 		return HostConfig{}, fmt.Errorf("host %q: %w", h.Name, err)
 	}
-	ign, err := butane.Translate(h.Name+".bu", merged)
-	if err != nil {
+	hc := HostConfig{Host: h}
+	if emitButane {
+		if hc.Butane, err = butane.Encode(merged); err != nil {
+			return HostConfig{}, fmt.Errorf("host %q: %w", h.Name, err)
+		}
+	}
+	if hc.Ignition, err = butane.TranslateNode(h.Name+".bu", merged); err != nil {
 		return HostConfig{}, fmt.Errorf("host %q: %w", h.Name, err)
 	}
-	return HostConfig{Host: h, Butane: merged, Ignition: ign}, nil
+	return hc, nil
 }
 
 // CheckOverlay translates one overlay on its own, strictly, so that its
