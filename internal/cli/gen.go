@@ -62,9 +62,6 @@ func genCmd() *Command {
 				if err != nil {
 					return err
 				}
-				for _, e := range events {
-					fmt.Fprintln(env.Stdout, e.String())
-				}
 				res, err := gen.Generate(p, bundle, gen.Options{EmitButane: *emit, Overlays: overlays, Format: *format, MatchboxURL: *matchboxURL})
 				if err != nil {
 					return err
@@ -73,6 +70,10 @@ func genCmd() *Command {
 				// does not hold would break the next run.
 				if _, err := bundle.Save(*pkiDir); err != nil {
 					return fmt.Errorf("saving the PKI bundle: %w", err)
+				}
+				// Said only now that it is on disk.
+				for _, e := range events {
+					fmt.Fprintln(env.Stdout, e.String())
 				}
 				written, err := output.Write(*out, res.Files)
 				if err != nil {

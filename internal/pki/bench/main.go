@@ -145,6 +145,9 @@ func seedPlan(alg string) *plan.Plan {
 func keyCount(p *plan.Plan) int {
 	n := 0
 	for _, s := range pki.Table {
+		if s.When != nil && !s.When(p) {
+			continue
+		}
 		if s.PerHost {
 			n += len(p.Hosts)
 		} else {
