@@ -8,7 +8,7 @@ export KIGN_TOOLS ?= $(HOME)/.cache/kign-tools
 IGNITION_VERSION ?= v2.26.0
 export KIGN_IGNITION ?= $(KIGN_TOOLS)/ignition-$(IGNITION_VERSION)/ignition
 
-.PHONY: all build example test test-tools unit fuzz bench-pki bench-gen golden vet fmt clean
+.PHONY: all build example test test-tools unit fuzz bench-pki bench-gen golden vet fmt clean e2e
 
 all: build
 
@@ -30,6 +30,13 @@ test: test-tools
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) test -count=1 ./...
+
+# End-to-end: real Ignition, systemd-nspawn, etcd, the Kubernetes control
+# plane, keepalived and flanneld in network namespaces (root; see e2e/README.md).
+# make e2e HOSTS="examples/seed/hosts.yaml examples/five/hosts.yaml"
+HOSTS ?= examples/seed/hosts.yaml
+e2e: build
+	KIGN=bin/kign hack/e2e-run.sh $(E2E_FLAGS) $(HOSTS)
 
 unit:
 	$(GO) test ./...

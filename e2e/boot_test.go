@@ -1,0 +1,332 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// host is one inventory host of a run.
+type host struct {
+	hostInfo
+	ns       string // network namespace
+	dir      string // WORK/hosts/NAME
+	root     string // the Ignition-applied root, booted
+	ignState string // Ignition's cache and state files
+	state    string // podrun's statuses and container output (bound into the root)
+	ign      string // the host's config from kign
+	// manifests is the static pod folder (the kubelet config's staticPodPath).
+	manifests string
+
+	nspawn  *exec.Cmd
+	exited  chan struct{}
+	console *os.File
+	initPID int // PID of the container's systemd, in our PID namespace
+}
+
+// The only test-specific things put into a host root, at fixed places
+// outside everything kign writes:
+//
+//   - /etc/os-release (systemd-nspawn requires one; the OS image has it),
+//     the merged-/usr links bin, sbin, lib, lib64 (the OS image has them);
+//   - the drop-in below, which puts podrun (the kubelet stand-in) in place
+//     of the kubelet binary in kign's kubelet.service;
+//   - a drop-in that lets systemd-sysctl.service write /proc/sys/net, the
+//     only writable part of /proc/sys in a container;
+//   - mount points under /kign-e2e for the binaries and podrun's state.
+const standinDropin = "90-kign-e2e-kubelet-standin.conf"
+
+// prepareRoot adds the test-specific pieces to h.root after Ignition ran.
+func prepareRoot(h *host) error {
+	osRelease, err := os.ReadFile("/usr/lib/os-release")
+	if err != nil {
+		return err
+	}
+	if err := writeIfMissing(filepath.Join(h.root, "etc/os-release"), osRelease, 0o644); err != nil {
+		return err
+	}
+	for _, l := range []string{"bin", "sbin", "lib", "lib64"} {
+		p := filepath.Join(h.root, l)
+		if _, err := os.Lstat(p); err == nil {
+			continue
+		}
+		if err := os.Symlink("usr/"+l, p); err != nil {
+			return err
+		}
+	}
+	// The kubelet reads staticPodPath from the file its --config flag
+	// names; podrun does the same, with the flag taken from kign's unit.
+	unit, err := os.ReadFile(filepath.Join(h.root, "etc/systemd/system/kubelet.service"))
+	if err != nil {
+		return fmt.Errorf("kubelet.service: %w", err)
+	}
+	kubeletConfig := flagValue(string(unit), "config")
+	if kubeletConfig == "" {
+		return fmt.Errorf("kubelet.service: ExecStart has no --config flag")
+	}
+	kc, err := os.ReadFile(filepath.Join(h.root, kubeletConfig))
+	if err != nil {
+		return fmt.Errorf("kubelet --config: %w", err)
+	}
+	var cfg struct {
+		StaticPodPath string `json:"staticPodPath"`
+	}
+	if err := yaml.Unmarshal(kc, &cfg); err != nil || cfg.StaticPodPath == "" {
+		return fmt.Errorf("%s: no staticPodPath (%v)", kubeletConfig, err)
+	}
+	h.manifests = cfg.StaticPodPath
+	dropin := fmt.Sprintf(`# Written by kign's end-to-end test (e2e/boot_test.go), not by kign.
+# There is no container runtime on the test machine, so the kubelet cannot
+# run its static pods. podrun (e2e/podrun) stands in for it: it reads the
+# static pod folder from the kubelet's own --config file and runs each pod's
+# command with its hostPath volumes, probes and restart policy. The kubelet
+# binary that Ignition fetched is still run once, to prove it is there and
+# executes.
+[Service]
+ExecStartPre=/opt/bin/kubelet --version
+ExecStart=
+ExecStart=/kign-e2e/bin/podrun kubelet --config=%s --images=/kign-e2e/images --state=/kign-e2e/state
+`, kubeletConfig)
+	d := filepath.Join(h.root, "etc/systemd/system/kubelet.service.d")
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(d, standinDropin), []byte(dropin), 0o644); err != nil {
+		return err
+	}
+	// systemd-sysctl.service skips a read-only /proc/sys, which is what a
+	// container has; /proc/sys/net (this host's network namespace) is
+	// writable, so let it apply the sysctl.d files (kign's forwarding and
+	// bridge settings) there, as at a machine's boot. Kernel-wide keys
+	// stay read-only and systemd-sysctl ignores them.
+	d = filepath.Join(h.root, "etc/systemd/system/systemd-sysctl.service.d")
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(d, "90-kign-e2e-netns.conf"), []byte(`# Written by kign's end-to-end test (e2e/boot_test.go), not by kign.
+[Unit]
+ConditionPathIsReadWrite=
+ConditionPathIsReadWrite=/proc/sys/net/
+`), 0o644)
+}
+
+func writeIfMissing(path string, data []byte, mode os.FileMode) error {
+	if _, err := os.Lstat(path); err == nil {
+		return nil
+	}
+	return os.WriteFile(path, data, mode)
+}
+
+// flagValue finds --name=value or --name value in a unit's command lines.
+func flagValue(unit, name string) string {
+	re := regexp.MustCompile(`--` + regexp.QuoteMeta(name) + `[= ]([^\s\\]+)`)
+	if m := re.FindStringSubmatch(unit); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// osImagePreset is the preset policy of the OS images kign targets, laid
+// over the machine's /usr: Fedora CoreOS and Flatcar enable only their own
+// units and what Ignition enables (20-ignition.preset, read first); the
+// machine's Debian presets would also enable systemd-networkd (whose
+// wait-online then holds network-online.target, which kubelet.service
+// waits for, although the host's link is configured), and the units of
+// packages installed on the machine (keepalived.service, which would run
+// kign's keepalived.conf a second time beside the static pod).
+const osImagePreset = `# Written by kign's end-to-end test (e2e/boot_test.go): the OS image's
+# policy. The network is configured before boot (by the test, as by the
+# initramfs on a machine); everything not enabled by Ignition stays off.
+disable *
+`
+
+// writeOSImage writes the /usr layer holding osImagePreset into dir.
+func writeOSImage(dir string) error {
+	d := filepath.Join(dir, "lib/systemd/system-preset")
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(d, "85-kign-e2e-os-image.preset"), []byte(osImagePreset), 0o644)
+}
+
+// bootOptions are the machine-wide inputs to a boot.
+type bootOptions struct {
+	nspawnDir string // unpacked systemd-container
+	usrExtra  string // laid over /usr (iptables, /usr/lib/modules)
+	osImage   string // laid over that: the OS image's preset policy
+	images    string // binaries the static pods run
+	podrunDir string // holds podrun
+}
+
+// boot starts h.root with systemd as PID 1 in h's network namespace.
+func boot(h *host, o bootOptions) error {
+	console, err := os.Create(filepath.Join(h.dir, "console.log"))
+	if err != nil {
+		return err
+	}
+	h.console = console
+	if err := os.MkdirAll(h.state, 0o755); err != nil {
+		return err
+	}
+	args := []string{
+		"-D", h.root, "-b",
+		"--machine=" + h.name,
+		"--register=no", "--keep-unit",
+		"--network-namespace-path=" + nsPath(h.ns),
+		"--resolv-conf=off", "--timezone=off", "--link-journal=no",
+		// The container owns its network namespace: keepalived adds the
+		// VIP, flanneld makes its VXLAN device, systemd brings up lo.
+		"--capability=CAP_NET_ADMIN",
+		"--overlay-ro=/usr:" + o.usrExtra + ":" + o.osImage + ":/usr",
+		"--bind-ro=" + o.images + ":/kign-e2e/images",
+		"--bind-ro=" + o.podrunDir + ":/kign-e2e/bin",
+		"--bind=" + h.state + ":/kign-e2e/state",
+		// Arguments for the container's systemd, which reads them as its
+		// kernel command line: no interactive first-boot wizard (an empty
+		// machine-id makes this boot a first boot, which applies presets).
+		"systemd.firstboot=off",
+	}
+	cmd := exec.Command(filepath.Join(o.nspawnDir, "usr/bin/systemd-nspawn"), args...)
+	cmd.Env = append(os.Environ(),
+		"LD_LIBRARY_PATH="+filepath.Join(o.nspawnDir, "usr/lib/x86_64-linux-gnu/systemd")+":"+filepath.Join(o.nspawnDir, "usr/lib/x86_64-linux-gnu"),
+		// /proc/sys/net is per network namespace: let the container's
+		// systemd-sysctl write it, as on a machine (the rest stays read-only).
+		"SYSTEMD_NSPAWN_API_VFS_WRITABLE=network")
+	cmd.Stdin = nil
+	cmd.Stdout, cmd.Stderr = console, console
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("systemd-nspawn: %w", err)
+	}
+	h.nspawn = cmd
+	h.exited = make(chan struct{})
+	go func() { cmd.Wait(); close(h.exited) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-h.exited:
+			return fmt.Errorf("systemd-nspawn exited: %s\n%s", cmd.ProcessState, tailFile(console.Name(), 30))
+		default:
+		}
+		if pid := containerInit(h.ns); pid > 0 {
+			h.initPID = pid
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("no systemd in netns %s after 30 s\n%s", h.ns, tailFile(console.Name(), 30))
+}
+
+// containerInit returns the PID of the process that is PID 1 of its own
+// PID namespace and lives in network namespace ns: the container's systemd.
+func containerInit(ns string) int {
+	var want syscall.Stat_t
+	if err := syscall.Stat(nsPath(ns), &want); err != nil {
+		return 0
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(fmt.Sprintf("/proc/%d/ns/net", pid), &st) != nil || st.Ino != want.Ino || st.Dev != want.Dev {
+			continue
+		}
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(bytes.NewReader(status))
+		for sc.Scan() {
+			if f := strings.Fields(sc.Text()); len(f) == 3 && f[0] == "NSpid:" && f[2] == "1" {
+				return pid
+			}
+		}
+	}
+	return 0
+}
+
+// inContainer runs argv inside h's booted container (its mount, UTS, IPC,
+// network and PID namespaces and root), as `machinectl shell` would.
+func inContainer(ctx context.Context, h *host, argv ...string) (string, error) {
+	if h.initPID == 0 {
+		return "", fmt.Errorf("%s is not booted", h.name)
+	}
+	args := append([]string{"-t", strconv.Itoa(h.initPID), "-m", "-u", "-i", "-n", "-p", "-r", "-w", "--",
+		"/usr/bin/env", "-i", "PATH=/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin", "SYSTEMD_COLORS=0"}, argv...)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "nsenter", args...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s: %s: %v: %s", h.name, strings.Join(argv, " "), err, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
+}
+
+// halt stops h's container: SIGTERM to systemd-nspawn (a clean poweroff),
+// then SIGKILL to the container's PID 1 (which ends its PID namespace) and
+// to nspawn if it takes longer than grace.
+func halt(h *host, grace time.Duration) {
+	if h.nspawn == nil || h.nspawn.Process == nil {
+		return
+	}
+	select {
+	case <-h.exited:
+		return
+	default:
+	}
+	h.nspawn.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-h.exited:
+		return
+	case <-time.After(grace):
+	}
+	if h.initPID > 0 {
+		syscall.Kill(h.initPID, syscall.SIGKILL)
+	}
+	select {
+	case <-h.exited:
+		return
+	case <-time.After(5 * time.Second):
+	}
+	h.nspawn.Process.Kill()
+	<-h.exited
+}
+
+func tailFile(path string, n int) string {
+	data, _ := os.ReadFile(path)
+	return tail(string(data), n)
+}
+
+// mountsUnder lists the mount points at or below dir (from our mount
+// namespace), deepest first.
+func mountsUnder(dir string) []string {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
+			out = append(out, f[4])
+		}
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}

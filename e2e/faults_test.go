@@ -1,0 +1,224 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Faults are made the way an operator stops a static pod: by moving its
+// manifest out of the static pod folder (the kubelet, here podrun, stops
+// the pod) and back (it starts again).
+
+func stoppedPath(h *host, pod string) string {
+	return filepath.Join(h.root, filepath.Dir(h.manifests), pod+".yaml.e2e-stopped")
+}
+
+// stopPod removes pod's manifest from h's static pod folder and waits until
+// the stand-in has stopped it.
+func stopPod(ctx context.Context, h *host, pod string) error {
+	if err := os.Rename(filepath.Join(h.root, h.manifests, pod+".yaml"), stoppedPath(h, pod)); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, ok := podStatuses(h)[pod]; !ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("host %s: %s still running 60 s after its manifest was removed", h.name, pod)
+}
+
+// startPod puts pod's manifest back.
+func startPod(h *host, pod string) error {
+	return os.Rename(stoppedPath(h, pod), filepath.Join(h.root, h.manifests, pod+".yaml"))
+}
+
+// faultVIP stops the apiserver of the VIP holder and measures how long
+// until the VIP is on another host and the admin client works through it.
+func (r *run) faultVIP(ctx context.Context) error {
+	holders, err := r.vipHolders()
+	if err != nil || len(holders) != 1 {
+		return fmt.Errorf("VIP holders before the fault: %v %v", names(holders), err)
+	}
+	old := holders[0]
+	r.logf("fault: stopping kube-apiserver on %s, the VIP holder", old.name)
+	t0 := time.Now()
+	// The clock runs from the manifest's removal; the stand-in stops the
+	// pod meanwhile (SIGTERM, SIGKILL after the grace period).
+	stopped := make(chan error, 1)
+	go func() { stopped <- stopPod(ctx, old, "kube-apiserver") }()
+	failed := 0
+	deadline := t0.Add(2 * time.Minute)
+	for {
+		hs, err := r.vipHolders()
+		if err != nil {
+			return err
+		}
+		if len(hs) == 1 && hs[0] != old {
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := r.admin.readyz(rctx)
+			if err == nil {
+				err = r.admin.writeRead(rctx, "kign-e2e-failover")
+			}
+			cancel()
+			if err == nil {
+				r.figure("VIP failover in %.1f s", time.Since(t0).Seconds())
+				r.logf("fault: VIP moved from %s to %s; the admin client read /readyz and wrote and read a ConfigMap through it (%d attempts failed during the move)", old.name, hs[0].name, failed)
+				break
+			}
+			failed++
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("VIP failover: after %s the VIP is on %v (was %s)", time.Since(t0).Round(time.Second), names(hs), old.name)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if err := <-stopped; err != nil {
+		return err
+	}
+	r.logf("restore: starting kube-apiserver on %s again", old.name)
+	if err := startPod(old, "kube-apiserver"); err != nil {
+		return err
+	}
+	t1 := time.Now()
+	if err := r.waitReady(ctx, "restore after VIP failover", t1, 4*time.Minute); err != nil {
+		return err
+	}
+	r.logf("restore: every apiserver ready again in %.1f s", time.Since(t1).Seconds())
+	// keepalived preempts (kign sets no nopreempt): once its check passes
+	// again, the highest-priority host takes the VIP back. Let it settle
+	// before the next fault, so that fault is measured alone.
+	holder, err := r.settledVIP(ctx, 15*time.Second, 2*time.Minute)
+	if err != nil {
+		return err
+	}
+	r.logf("restore: VIP settled on %s", holder.name)
+	return nil
+}
+
+// settledVIP waits until one host has held the VIP for quiet.
+func (r *run) settledVIP(ctx context.Context, quiet, timeout time.Duration) (*host, error) {
+	deadline := time.Now().Add(timeout)
+	var last *host
+	since := time.Now()
+	for time.Now().Before(deadline) {
+		hs, err := r.vipHolders()
+		if err != nil {
+			return nil, err
+		}
+		var cur *host
+		if len(hs) == 1 {
+			cur = hs[0]
+		}
+		if cur != last {
+			last, since = cur, time.Now()
+		}
+		if cur != nil && time.Since(since) >= quiet {
+			return cur, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return nil, fmt.Errorf("the VIP did not settle on one host within %s", timeout)
+}
+
+// faultEtcd stops the etcd leader's member and proves writes still succeed
+// through the VIP; then restores it and waits until all is healthy.
+func (r *run) faultEtcd(ctx context.Context) error {
+	leader, err := r.etcdLeader(ctx, r.hosts[0])
+	if err != nil {
+		return err
+	}
+	via := r.hosts[0]
+	if via == leader {
+		via = r.hosts[1]
+	}
+	r.logf("fault: stopping etcd on %s, the etcd leader", leader.name)
+	t0 := time.Now()
+	if err := stopPod(ctx, leader, "etcd"); err != nil {
+		return err
+	}
+	r.logf("fault: etcd on %s stopped in %.1f s", leader.name, time.Since(t0).Seconds())
+	hs, err := etcdHealthy(ctx, via, r.endpoints())
+	if err != nil {
+		return err
+	}
+	healthy := 0
+	for _, h := range hs {
+		if h.Health {
+			healthy++
+		} else if h.Endpoint != "https://"+leader.ip.String()+":2379" {
+			return fmt.Errorf("etcd %s unhealthy, but only %s was stopped", h.Endpoint, leader.name)
+		}
+	}
+	if healthy != len(r.hosts)-1 {
+		return fmt.Errorf("etcd: %d healthy with one member stopped, want %d", healthy, len(r.hosts)-1)
+	}
+	var lastErr error
+	deadline := time.Now().Add(60 * time.Second)
+	tw := time.Now()
+	failed := 0
+	for n := 0; ; n++ {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		lastErr = r.admin.writeRead(wctx, fmt.Sprintf("kign-e2e-etcd-loss-%d", n))
+		cancel()
+		if lastErr == nil {
+			break
+		}
+		failed++
+		r.logf("fault: write %d through the VIP failed: %v", n+1, lastErr)
+		if time.Now().After(deadline) {
+			return fmt.Errorf("etcd member loss: writes through the VIP fail: %w", lastErr)
+		}
+		time.Sleep(time.Second)
+	}
+	r.logf("fault: a write and read through the VIP succeeded in %.1f s, after %d failed attempts", time.Since(tw).Seconds(), failed)
+	newLeader, err := r.etcdLeader(ctx, via)
+	if err != nil {
+		return err
+	}
+	r.figure("etcd member loss tolerated")
+	r.logf("fault: with etcd on %s stopped, %d of %d members healthy and %s leading, writes through the VIP succeed",
+		leader.name, healthy, len(r.hosts), newLeader.name)
+	r.logf("restore: starting etcd on %s again", leader.name)
+	if err := startPod(leader, "etcd"); err != nil {
+		return err
+	}
+	t1 := time.Now()
+	if err := r.waitReady(ctx, "restore after etcd member loss", t1, 4*time.Minute); err != nil {
+		return err
+	}
+	for {
+		err := r.assertEtcd(ctx, len(r.hosts))
+		if err == nil {
+			break
+		}
+		if time.Since(t1) > 2*time.Minute {
+			return err
+		}
+		time.Sleep(2 * time.Second)
+	}
+	if err := r.assertLeases(ctx); err != nil {
+		return err
+	}
+	if err := r.admin.writeRead(ctx, "kign-e2e-restored"); err != nil {
+		return err
+	}
+	r.logf("restore: all healthy again in %.1f s: %d etcd members, every apiserver ready, VIP held, leases held", time.Since(t1).Seconds(), len(r.hosts))
+	return nil
+}

@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vincent-petithory/dataurl"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// Tests of the harness's pure helpers; they need no root and run with
+// `go test ./...` in e2e/ (hack/e2e.sh runs them first).
+
+func TestTestSubnet(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		addrs []string
+		want  string
+	}{
+		{"seed", []string{"10.22.108.250", "10.22.108.20", "10.22.108.79", "10.22.108.92"}, "10.22.108.0/24"},
+		{"five", []string{"192.168.40.10", "192.168.40.21", "192.168.40.25"}, "192.168.40.0/24"},
+		{"two /24s", []string{"10.0.0.1", "10.0.1.1"}, "10.0.0.0/23"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var as []netip.Addr
+			for _, a := range tc.addrs {
+				as = append(as, netip.MustParseAddr(a))
+			}
+			got, err := testSubnet(as)
+			if err != nil || got.String() != tc.want {
+				t.Fatalf("testSubnet(%v) = %v, %v; want %s", tc.addrs, got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFreeAddr(t *testing.T) {
+	p := netip.MustParsePrefix("10.22.108.0/24")
+	got, err := freeAddr(p, []netip.Addr{netip.MustParseAddr("10.22.108.254")})
+	if err != nil || got.String() != "10.22.108.253" {
+		t.Fatalf("freeAddr = %v, %v; want 10.22.108.253 (254 is taken, 255 is broadcast)", got, err)
+	}
+}
+
+func TestFlagValue(t *testing.T) {
+	unit := "ExecStart=/opt/bin/kubelet \\\n  --config=/var/lib/kubelet/config.yaml \\\n  --node-ip=10.0.0.1\n"
+	if got := flagValue(unit, "config"); got != "/var/lib/kubelet/config.yaml" {
+		t.Fatalf("flagValue(config) = %q", got)
+	}
+	if got := flagValue(unit, "kubeconfig"); got != "" {
+		t.Fatalf("flagValue(kubeconfig) = %q, want none", got)
+	}
+}
+
+func TestJSONPart(t *testing.T) {
+	out := `{"level":"warn","msg":"retrying"}
+[{"endpoint":"https://10.0.0.1:2379","health":true}]
+Error: unhealthy cluster`
+	if got := jsonPart(out); !strings.HasPrefix(got, `[{"endpoint"`) {
+		t.Fatalf("jsonPart = %q", got)
+	}
+}
+
+func TestWriteInventoryCopy(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "in.yaml")
+	os.WriteFile(src, []byte("# keep me\ncluster:\n  name: x\nartifacts:\n  mirror: http://old\n  allowUnverified: [flanneld]\n"), 0o644)
+	dst := filepath.Join(dir, "out.yaml")
+	if err := writeInventoryCopy(src, dst, "http://10.0.0.9:8080/kign", map[string]string{"kubelet": "ab", "etcd": "cd"}, []string{"kubelet", "etcd"}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(dst)
+	var v struct {
+		Artifacts struct {
+			Mirror          string
+			AllowUnverified []string `json:"allowUnverified"`
+			Overrides       map[string]map[string]string
+		}
+	}
+	if err := yaml.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Artifacts.Mirror != "http://10.0.0.9:8080/kign" || v.Artifacts.Overrides["etcd"]["sha256"] != "cd" || len(v.Artifacts.AllowUnverified) != 1 {
+		t.Fatalf("copy is wrong:\n%s", data)
+	}
+	if !strings.Contains(string(data), "# keep me") {
+		t.Fatalf("comments lost:\n%s", data)
+	}
+}
+
+// TestDropMount checks the harness's own fault: the mount and the volume
+// of one path are gone from the manifest, the rest is unchanged.
+func TestDropMount(t *testing.T) {
+	file := corev1.HostPathFile
+	pod := corev1.Pod{Spec: corev1.PodSpec{
+		Containers: []corev1.Container{{Name: "kube-apiserver", VolumeMounts: []corev1.VolumeMount{{Name: "a", MountPath: "/a"}, {Name: "b", MountPath: "/b"}}}},
+		Volumes: []corev1.Volume{
+			{Name: "a", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/a", Type: &file}}},
+			{Name: "b", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/b", Type: &file}}},
+		},
+	}}
+	manifest, _ := yaml.Marshal(&pod)
+	ign, _ := json.Marshal(map[string]any{"ignition": map[string]any{"version": "3.5.0"}, "storage": map[string]any{"files": []any{
+		map[string]any{"path": "/etc/kubernetes/manifests/kube-apiserver.yaml", "contents": map[string]any{"source": dataurl.New(manifest, "text/plain").String()}},
+	}}})
+	out, err := dropMount(ign, "kube-apiserver", "/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Storage struct {
+			Files []struct {
+				Contents struct{ Source string }
+			}
+		}
+	}
+	json.Unmarshal(out, &cfg)
+	du, err := dataurl.DecodeString(cfg.Storage.Files[0].Contents.Source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got corev1.Pod
+	yaml.Unmarshal(du.Data, &got)
+	if m := got.Spec.Containers[0].VolumeMounts; len(m) != 1 || m[0].MountPath != "/b" || len(got.Spec.Volumes) != 1 {
+		t.Fatalf("dropMount left %+v", got.Spec)
+	}
+	if _, err := dropMount(ign, "kube-apiserver", "/nope"); err == nil {
+		t.Fatal("dropMount of an unmounted path succeeded")
+	}
+}

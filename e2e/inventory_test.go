@@ -1,0 +1,187 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// inventory is what the test needs to know of hosts.yaml. The values that
+// kign defaults (version, port, node mask) are taken from kign itself where
+// it prints them, else from its documented defaults (README "The inventory").
+type inventory struct {
+	Cluster struct {
+		Name              string `yaml:"name"`
+		KubernetesVersion string `yaml:"kubernetesVersion"`
+		PodCIDR           string `yaml:"podCIDR"`
+		ServiceCIDR       string `yaml:"serviceCIDR"`
+		NodeCIDRMaskSize  int    `yaml:"nodeCIDRMaskSize"`
+		Interface         string `yaml:"interface"`
+		APIServer         struct {
+			VIP  string `yaml:"vip"`
+			Port int    `yaml:"port"`
+		} `yaml:"apiServer"`
+	} `yaml:"cluster"`
+	Hosts []struct {
+		Name      string `yaml:"name"`
+		IP        string `yaml:"ip"`
+		Interface string `yaml:"interface"`
+	} `yaml:"hosts"`
+}
+
+// cluster is the parsed, defaulted view of the inventory.
+type cluster struct {
+	name     string
+	version  string // kign's Kubernetes version for this inventory
+	vip      netip.Addr
+	port     int
+	podCIDR  netip.Prefix
+	svcCIDR  netip.Prefix
+	nodeMask int
+	hosts    []hostInfo
+}
+
+type hostInfo struct {
+	name  string
+	ip    netip.Addr
+	iface string
+}
+
+func loadInventory(path string) (*cluster, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var inv inventory
+	if err := yaml.Unmarshal(data, &inv); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	c := &cluster{name: inv.Cluster.Name, port: inv.Cluster.APIServer.Port, nodeMask: inv.Cluster.NodeCIDRMaskSize}
+	if c.port == 0 {
+		c.port = 6443
+	}
+	if c.nodeMask == 0 {
+		c.nodeMask = 24
+	}
+	if c.vip, err = netip.ParseAddr(inv.Cluster.APIServer.VIP); err != nil {
+		return nil, fmt.Errorf("%s: cluster.apiServer.vip: %w", path, err)
+	}
+	if c.podCIDR, err = netip.ParsePrefix(inv.Cluster.PodCIDR); err != nil {
+		return nil, fmt.Errorf("%s: cluster.podCIDR: %w", path, err)
+	}
+	if c.svcCIDR, err = netip.ParsePrefix(inv.Cluster.ServiceCIDR); err != nil {
+		return nil, fmt.Errorf("%s: cluster.serviceCIDR: %w", path, err)
+	}
+	for i, h := range inv.Hosts {
+		ip, err := netip.ParseAddr(h.IP)
+		if err != nil {
+			return nil, fmt.Errorf("%s: hosts[%d].ip: %w", path, i, err)
+		}
+		iface := h.Interface
+		if iface == "" {
+			iface = inv.Cluster.Interface
+		}
+		c.hosts = append(c.hosts, hostInfo{name: h.Name, ip: ip, iface: iface})
+	}
+	if len(c.hosts) < 3 {
+		return nil, fmt.Errorf("%s: %d hosts: the end-to-end test needs 3 or more masters", path, len(c.hosts))
+	}
+	return c, nil
+}
+
+// artifact is one file row of `kign artifacts`.
+type artifact struct {
+	name, version, url, hash string
+}
+
+// kignArtifacts runs `kign artifacts --hosts F` and returns the Kubernetes
+// version it plans for and the file rows.
+func kignArtifacts(kign, hosts string) (string, []artifact, error) {
+	cmd := exec.Command(kign, "artifacts", "--hosts", hosts)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", nil, fmt.Errorf("kign artifacts --hosts %s: %v\n%s", hosts, err, stderr.String())
+	}
+	var version string
+	var files []artifact
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) >= 3 && f[0] == "#" && f[1] == "Kubernetes":
+			version = strings.TrimSuffix(f[2], ",")
+		case len(f) >= 5 && f[0] == "file":
+			files = append(files, artifact{name: f[1], version: f[2], url: f[3], hash: f[4]})
+		}
+	}
+	if version == "" || len(files) == 0 {
+		return "", nil, fmt.Errorf("kign artifacts: unexpected output:\n%s", out)
+	}
+	return version, files, nil
+}
+
+// writeInventoryCopy writes hosts.yaml with artifacts.mirror set to mirror
+// and artifacts.overrides.<name>.sha256 set to sums, everything else as in
+// the original (comments included): the air-gapped site's inventory.
+func writeInventoryCopy(src, dst, mirror string, sums map[string]string, names []string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return err
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return fmt.Errorf("%s: not a mapping", src)
+	}
+	root := doc.Content[0]
+	arts := mapGet(root, "artifacts")
+	if arts == nil {
+		arts = &yaml.Node{Kind: yaml.MappingNode}
+		mapSet(root, "artifacts", arts)
+	}
+	mapSet(arts, "mirror", &yaml.Node{Kind: yaml.ScalarNode, Value: mirror})
+	ov := &yaml.Node{Kind: yaml.MappingNode}
+	for _, n := range names {
+		e := &yaml.Node{Kind: yaml.MappingNode}
+		mapSet(e, "sha256", &yaml.Node{Kind: yaml.ScalarNode, Value: sums[n]})
+		mapSet(ov, n, e)
+	}
+	mapSet(arts, "overrides", ov)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Written by the kign end-to-end test from %s: artifacts.mirror\n# and artifacts.overrides point at the test's mirror and files.\n", src)
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b.Bytes(), 0o644)
+}
+
+func mapGet(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func mapSet(m *yaml.Node, key string, v *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = v
+			return
+		}
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, v)
+}

@@ -1,0 +1,298 @@
+#!/usr/bin/env bash
+# e2e-tools.sh K8S_VERSION [ETCD_VERSION] — build or fetch every real component
+# the end-to-end test (e2e/, `make e2e`) runs, and print where they are as
+# NAME=PATH lines on stdout (progress goes to stderr).
+#
+# Everything lands in ${KIGN_TOOLS:-$HOME/.cache/kign-tools}, one folder per
+# component and version, so a second run only checks that the files exist:
+#
+#   ignition-v2.26.0/ignition          hack/build-ignition.sh (kign's validator version)
+#   etcd-v3.6.14/{etcd,etcdctl}         go.etcd.io/etcd/{server,etcdctl}/v3
+#   kubernetes-v1.36.3/kube-*,kubelet  k8s.io/kubernetes, nearest served patch
+#   flannel-v0.28.4/flanneld           github.com/flannel-io/flannel (private module)
+#   flannel-cni-v0.9.1/flannel         containernetworking/plugins' meta/flannel
+#   nspawn-<debver>/usr/bin/systemd-nspawn  Debian's systemd-container, unpacked
+#   cni-<debver>/usr/lib/cni/*         Debian's containernetworking-plugins, unpacked
+#   usr-extra-<debver>/usr             Debian's iptables, unpacked, + usr/lib/modules
+#   go/{build,mod}                     Go build and module caches of these builds
+#
+# K8S_VERSION is the inventory's kubernetesVersion (v1.36.4): the module proxy
+# does not serve every patch release, so the nearest served patch of the same
+# minor is built (v1.36.4 -> v1.36.3, v1.35.8 -> v1.35.4) and printed as
+# K8S_BUILT. Kubernetes and etcd carry replace directives, so `go install`
+# refuses them: each is built inside a small private module under the cache
+# that requires the release and (for Kubernetes) replaces every k8s.io staging
+# module with its published v0.Y.Z twin.
+#
+# Nothing here touches the host's packages: the Debian packages are fetched
+# with `apt-get download` and unpacked with `dpkg -x` (installing
+# systemd-container would upgrade the host's systemd).
+#
+# Cold (2 cores): about 20 minutes for the first Kubernetes minor, 10 more
+# for a second one; about 9 GB of cache. Warm: a few seconds.
+set -euo pipefail
+
+k8s_want=${1:?usage: e2e-tools.sh K8S_VERSION [ETCD_VERSION]}
+etcd_version=${2:-v3.6.14}
+flannel_version=${E2E_FLANNEL_VERSION:-v0.28.4}
+case $k8s_want in v*) ;; *) k8s_want=v$k8s_want ;; esac
+case $etcd_version in v*) ;; *) etcd_version=v$etcd_version ;; esac
+
+here=$(cd "$(dirname "$0")" && pwd)
+tools=${KIGN_TOOLS:-$HOME/.cache/kign-tools}
+mkdir -p "$tools"
+tools=$(cd "$tools" && pwd)
+export GOCACHE=$tools/go/build GOMODCACHE=$tools/go/mod GOFLAGS=-mod=mod GOTOOLCHAIN=local
+export CGO_ENABLED=0
+log() { echo "e2e-tools: $*" >&2; }
+
+# --- Ignition: the version kign's go.mod pins (the validator kign links). ---
+ign_version=$(awk '$1 == "github.com/coreos/ignition/v2" {print $2; exit}' "$here/../go.mod")
+ign_version=${ign_version:-v2.26.0}
+t0=$SECONDS
+[[ -x $tools/ignition-$ign_version/ignition ]] || log "building Ignition $ign_version (hack/build-ignition.sh)"
+ignition=$(CGO_ENABLED=1 "$here/build-ignition.sh" "$ign_version")
+((SECONDS - t0 < 5)) || log "Ignition ready in $((SECONDS - t0)) s"
+echo "IGNITION=$ignition"
+
+# --- etcd ---
+etcd_dir=$tools/etcd-$etcd_version
+if [[ ! -x $etcd_dir/etcd || ! -x $etcd_dir/etcdctl ]]; then
+	log "building etcd $etcd_version"
+	t0=$SECONDS
+	src=$tools/src/etcd-$etcd_version
+	rm -rf "$src"
+	mkdir -p "$src/cmd/etcd"
+	cat >"$src/go.mod" <<EOF
+module kign.invalid/e2e-etcd
+
+go 1.24
+EOF
+	cat >"$src/cmd/etcd/main.go" <<'EOF'
+// Command etcd is etcd's server main (go.etcd.io/etcd/v3's main.go).
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+EOF
+	# etcdctl's main package is its module root: pinned by a file that is
+	# never compiled, built by import path below.
+	cat >"$src/tools.go" <<'EOF'
+//go:build tools
+
+// Package tools pins etcdctl, which this module builds by import path.
+package tools
+
+import _ "go.etcd.io/etcd/etcdctl/v3"
+EOF
+	(
+		cd "$src"
+		go get "go.etcd.io/etcd/server/v3@$etcd_version" "go.etcd.io/etcd/etcdctl/v3@$etcd_version" >&2
+		go mod tidy >&2
+		mkdir -p "$etcd_dir.tmp"
+		ld="-X go.etcd.io/etcd/api/v3/version.GitSHA=kign-e2e"
+		go build -trimpath -ldflags "$ld" -o "$etcd_dir.tmp/etcd" ./cmd/etcd
+		go build -trimpath -ldflags "$ld" -o "$etcd_dir.tmp/etcdctl" go.etcd.io/etcd/etcdctl/v3
+	)
+	rm -rf "$etcd_dir"
+	mv "$etcd_dir.tmp" "$etcd_dir"
+	log "etcd built in $((SECONDS - t0)) s"
+fi
+echo "ETCD_DIR=$etcd_dir"
+echo "ETCD_VERSION=$etcd_version"
+
+# --- Kubernetes: the nearest served patch of the inventory's minor. ---
+k8s_resolve=$tools/kubernetes-resolved-$k8s_want
+if [[ -s $k8s_resolve ]]; then
+	k8s_version=$(cat "$k8s_resolve")
+else
+	minor=$(echo "$k8s_want" | cut -d. -f1,2)
+	want_patch=$(echo "$k8s_want" | cut -d. -f3)
+	served=$(cd "$tools" && go list -m -versions k8s.io/kubernetes | tr ' ' '\n' | grep -E "^${minor//./\\.}\.[0-9]+$" || true)
+	if [[ -z $served ]]; then
+		log "no k8s.io/kubernetes $minor.x is served by the module proxy"
+		exit 1
+	fi
+	# Nearest patch; on a tie the older one (it exists for longer).
+	k8s_version=$(for v in $served; do p=${v##*.}; d=$((p - want_patch)); echo "${d#-} $p $v"; done | sort -n -k1,1 -k2,2 | head -1 | cut -d' ' -f3)
+	echo "$k8s_version" >"$k8s_resolve"
+fi
+k8s_dir=$tools/kubernetes-$k8s_version
+k8s_cmds=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubelet)
+missing=0
+for c in "${k8s_cmds[@]}"; do [[ -x $k8s_dir/$c ]] || missing=1; done
+if ((missing)); then
+	log "building Kubernetes $k8s_version (wanted $k8s_want; about 10 minutes cold)"
+	t0=$SECONDS
+	src=$tools/src/kubernetes-$k8s_version
+	rm -rf "$src"
+	mkdir -p "$src"
+	# The staging modules kubernetes replaces with ./staging/src/k8s.io/X are
+	# published as k8s.io/X v0.<minor>.<patch>.
+	modfile=$(cd "$tools" && go mod download -json "k8s.io/kubernetes@$k8s_version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+	staging_version=v0.${k8s_version#v1.}
+	{
+		echo "module kign.invalid/e2e-kubernetes"
+		echo
+		echo "go 1.24"
+		echo
+		echo "require k8s.io/kubernetes $k8s_version"
+		echo
+		grep -E '^\s*k8s\.io/[^ ]+ => \./staging/' "$modfile" |
+			awk -v v="$staging_version" '{print "replace " $1 " => " $1 " " v}'
+	} >"$src/go.mod"
+	cat >"$src/tools.go" <<'EOF'
+//go:build tools
+
+// Package tools pins the Kubernetes commands this module builds.
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+)
+EOF
+	(
+		cd "$src"
+		go mod tidy >&2
+		mkdir -p "$k8s_dir.tmp"
+		major=${k8s_version#v}
+		major=${major%%.*}
+		minorn=$(echo "$k8s_version" | cut -d. -f2)
+		pkg=k8s.io/component-base/version
+		ld="-s -w -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minorn -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+		ld="$ld -X k8s.io/client-go/pkg/version.gitVersion=$k8s_version"
+		for c in "${k8s_cmds[@]}"; do
+			log "  $c"
+			go build -trimpath -ldflags "$ld" -o "$k8s_dir.tmp/$c" "k8s.io/kubernetes/cmd/$c"
+		done
+	)
+	rm -rf "$k8s_dir"
+	mv "$k8s_dir.tmp" "$k8s_dir"
+	log "Kubernetes built in $((SECONDS - t0)) s"
+fi
+echo "K8S_DIR=$k8s_dir"
+echo "K8S_BUILT=$k8s_version"
+
+# --- flanneld ---
+# `go install github.com/flannel-io/flannel@VERSION` fails: its tencentvpc
+# backend needs tencentcloud-sdk-go/tencentcloud/common v1.3.79, which the
+# module proxy does not serve (403). The private module replaces it with the
+# nearest newer served version (v1.3.103); flanneld's own code, including
+# the vxlan backend the test uses, is built unchanged, by import path. cgo
+# is on, as in flannel's release builds (its udp backend needs it).
+fl_dir=$tools/flannel-$flannel_version
+if [[ ! -x $fl_dir/flanneld ]]; then
+	log "building flanneld $flannel_version"
+	t0=$SECONDS
+	src=$tools/src/flannel-$flannel_version
+	rm -rf "$src"
+	mkdir -p "$src"
+	cat >"$src/go.mod" <<EOF
+module kign.invalid/e2e-flannel
+
+go 1.24
+
+require github.com/flannel-io/flannel $flannel_version
+
+replace github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common => github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common v1.3.103
+EOF
+	cat >"$src/tools.go" <<'EOF'
+//go:build tools
+
+// Package tools pins flanneld, which this module builds by import path.
+package tools
+
+import _ "github.com/flannel-io/flannel"
+EOF
+	(
+		cd "$src"
+		go mod tidy >&2
+		mkdir -p "$fl_dir.tmp"
+		CGO_ENABLED=1 go build -trimpath \
+			-ldflags "-X github.com/flannel-io/flannel/pkg/version.Version=$flannel_version" \
+			-o "$fl_dir.tmp/flanneld" github.com/flannel-io/flannel
+	)
+	rm -rf "$fl_dir"
+	mv "$fl_dir.tmp" "$fl_dir"
+	log "flanneld built in $((SECONDS - t0)) s"
+fi
+echo "FLANNEL_DIR=$fl_dir"
+
+# --- the flannel CNI plugin ---
+# github.com/flannel-io/cni-plugin is not served by the module proxy. Its
+# origin, plugins/meta/flannel of containernetworking/plugins (last in
+# v0.9.1), is. Nothing executes it in the test (there is no container
+# runtime); it is what the mirror serves for kign's flannel-cni-plugin
+# download, so that Ignition fetches and verifies a real plugin binary.
+fcni_version=v0.9.1
+fcni_dir=$tools/flannel-cni-$fcni_version
+if [[ ! -x $fcni_dir/flannel ]]; then
+	log "building the flannel CNI plugin (containernetworking/plugins $fcni_version)"
+	mkdir -p "$fcni_dir.tmp"
+	GOBIN=$fcni_dir.tmp go install -trimpath "github.com/containernetworking/plugins/plugins/meta/flannel@$fcni_version" >&2
+	rm -rf "$fcni_dir"
+	mv "$fcni_dir.tmp" "$fcni_dir"
+fi
+echo "FLANNEL_CNI=$fcni_dir/flannel"
+
+# --- Debian packages, unpacked (never installed). ---
+# deb_unpack NAME PKG... : download PKGs at their candidate versions into
+# $tools/NAME-<version of the first package>/ and print that folder.
+deb_unpack() {
+	local name=$1
+	shift
+	local ver
+	ver=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')
+	if [[ -z $ver || $ver == "(none)" ]]; then
+		apt-get update -qq >&2
+		ver=$(apt-cache policy "$1" | awk '/Candidate:/ {print $2}')
+	fi
+	local dir=$tools/$name-$ver
+	if [[ ! -f $dir/.done ]]; then
+		log "unpacking Debian $* ($ver)"
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		# A folder apt's sandbox user can write (the cache may be under /root).
+		local dl
+		dl=$(mktemp -d /tmp/kign-e2e-deb.XXXXXX)
+		chmod 0755 "$dl"
+		chown _apt "$dl" 2>/dev/null || true
+		(cd "$dl" && apt-get download -qq "$@" >&2) ||
+			{ apt-get update -qq >&2 && (cd "$dl" && apt-get download -qq "$@" >&2); }
+		for deb in "$dl"/*.deb; do dpkg -x "$deb" "$dir"; done
+		rm -rf "$dl"
+		touch "$dir/.done"
+	fi
+	echo "$dir"
+}
+nspawn=$(deb_unpack nspawn systemd-container libsystemd-shared)
+echo "NSPAWN_DIR=$nspawn"
+cni=$(deb_unpack cni containernetworking-plugins)
+echo "CNI_DIR=$cni/usr/lib/cni"
+# What the host OS image has and this machine lacks, laid over /usr in the
+# booted roots (read-only): iptables (nft backend, as on Fedora CoreOS and
+# Flatcar) for kube-proxy and flanneld's --ip-masq, and /usr/lib/modules,
+# which kube-proxy mounts (this machine's kernel has no modules folder).
+extra=$(deb_unpack usr-extra iptables libip4tc2 libip6tc2 libxtables12 libnftnl11 libmnl0 libnetfilter-conntrack3 libnfnetlink0)
+if [[ ! -e $extra/usr/sbin/iptables ]]; then
+	for t in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+		ln -sf xtables-nft-multi "$extra/usr/sbin/$t"
+	done
+	mkdir -p "$extra/usr/lib/modules"
+fi
+echo "USR_EXTRA=$extra/usr"
+
+if ! command -v keepalived >/dev/null; then
+	log "keepalived is missing: apt-get install keepalived"
+	exit 1
+fi
+echo "KEEPALIVED=$(command -v keepalived)"
