@@ -14,15 +14,7 @@ import (
 // fails near expiry; renew re-issues leaves only; adopt takes a CA made the
 // way the seed guide makes it (cfssl initca, CN kubernetes, O KUBERNETES).
 func TestCerts(t *testing.T) {
-	dir := t.TempDir()
-	data, err := os.ReadFile("../../examples/five/hosts.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hosts := filepath.Join(dir, "hosts.yaml")
-	if err := os.WriteFile(hosts, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, hosts := inventoryCopy(t, "../../examples/five/hosts.yaml")
 	pkiDir := filepath.Join(dir, "pki")
 
 	// Adopt first, into an empty bundle: the guide's single CA for both.

@@ -82,15 +82,7 @@ hosts:
 // gen writes 0600 files in a 0700 folder; a second run reuses every
 // certificate and rewrites nothing.
 func TestGenRerun(t *testing.T) {
-	dir := t.TempDir()
-	data, err := os.ReadFile("../../examples/five/hosts.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hosts := filepath.Join(dir, "hosts.yaml")
-	if err := os.WriteFile(hosts, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, hosts := inventoryCopy(t, "../../examples/five/hosts.yaml")
 	out := filepath.Join(dir, "out")
 	code, stdout, stderr := kign(t, "gen", "--hosts", hosts, "-o", out, "--now", "2026-11-01T12:00:00Z")
 	if code != ExitOK {
@@ -134,15 +126,7 @@ func TestGenRerun(t *testing.T) {
 
 // --format matchbox writes matchbox's layout and warns loudly.
 func TestGenMatchbox(t *testing.T) {
-	dir := t.TempDir()
-	data, err := os.ReadFile("../../examples/five/hosts.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hosts := filepath.Join(dir, "hosts.yaml")
-	if err := os.WriteFile(hosts, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, hosts := inventoryCopy(t, "../../examples/five/hosts.yaml")
 	out := filepath.Join(dir, "matchbox")
 	if code, _, stderr := kign(t, "gen", "--hosts", hosts, "-o", out, "--format", "matchbox"); code != ExitUsage || !strings.Contains(stderr, "needs --matchbox-url") {
 		t.Errorf("matchbox without URL: exit %d\n%s", code, stderr)
@@ -159,4 +143,20 @@ func TestGenMatchbox(t *testing.T) {
 			t.Errorf("%s/: %v %v", f, entries, err)
 		}
 	}
+}
+
+// inventoryCopy copies an example inventory into a temporary folder, so that
+// the PKI bundle kign makes beside it lands there.
+func inventoryCopy(t *testing.T, path string) (dir, hosts string) {
+	t.Helper()
+	dir = t.TempDir()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts = filepath.Join(dir, "hosts.yaml")
+	if err := os.WriteFile(hosts, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, hosts
 }
