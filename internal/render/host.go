@@ -83,31 +83,16 @@ func (r *hostRenderer) keyPair(spec string) (pki.KeyPair, error) {
 	return kp, nil
 }
 
-// certificates places every table row that goes to hosts at its host path.
+// certificates places the bundle's files for this host (pki.Bundle.HostFiles:
+// every cluster-wide row with a host path and this host's own per-host rows,
+// certificates 0644, keys 0600).
 func (r *hostRenderer) certificates() error {
-	for _, s := range pki.Table {
-		if s.HostPath == "" && s.HostKeyPath == "" {
-			continue
-		}
-		if s.Kind == pki.KindKeyPair {
-			pub, key := r.b.ServiceAccount()
-			if len(pub) == 0 || len(key) == 0 {
-				return fmt.Errorf("the PKI bundle has no service-account key pair")
-			}
-			r.file(s.HostPath, modePublic, pub)
-			r.file(s.HostKeyPath, modeSecret, key)
-			continue
-		}
-		kp, err := r.keyPair(s.Name)
-		if err != nil {
-			return err
-		}
-		if s.HostPath != "" {
-			r.file(s.HostPath, modePublic, kp.CertPEM)
-		}
-		if s.HostKeyPath != "" {
-			r.file(s.HostKeyPath, modeSecret, kp.KeyPEM)
-		}
+	files, err := r.b.HostFiles(r.h.Name)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		r.file(f.Path, butane.Mode(f.Mode), f.Data)
 	}
 	return nil
 }
