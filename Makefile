@@ -36,7 +36,7 @@ test: test-tools
 # make e2e HOSTS="examples/seed/hosts.yaml examples/five/hosts.yaml"
 HOSTS ?= examples/seed/hosts.yaml
 e2e: build
-	KIGN=bin/kign hack/e2e-run.sh $(E2E_FLAGS) $(HOSTS)
+	KIGN=$(BIN) hack/e2e-run.sh $(E2E_FLAGS) $(HOSTS)
 
 unit:
 	$(GO) test ./...

@@ -188,14 +188,9 @@ func certsRenewCmd() *Command {
 				if err != nil {
 					return err
 				}
-				written, err := b.Save(d)
-				if err != nil {
+				if err := saveAndReport(env, b, d, events); err != nil {
 					return err
 				}
-				for _, e := range events {
-					fmt.Fprintln(env.Stdout, e)
-				}
-				fmt.Fprintf(env.Stdout, "[pki] wrote %d file%s to %s\n", len(written), plural(len(written)), d)
 				return nil
 			}
 		},
@@ -252,14 +247,9 @@ func certsAdoptCmd() *Command {
 					replaced = replaced || had && ev.Action == pki.ActionAdopted
 					events = append(events, ev)
 				}
-				written, err := b.Save(d)
-				if err != nil {
+				if err := saveAndReport(env, b, d, events); err != nil {
 					return err
 				}
-				for _, e := range events {
-					fmt.Fprintln(env.Stdout, e)
-				}
-				fmt.Fprintf(env.Stdout, "[pki] wrote %d file%s to %s\n", len(written), plural(len(written)), d)
 				if replaced {
 					fmt.Fprintf(env.Stderr, "Certificates the previous CA signed no longer verify; re-issue them with: kign certs renew --hosts FILE --pki %s --force-reissue\n", d)
 				}
@@ -267,4 +257,18 @@ func certsAdoptCmd() *Command {
 			}
 		},
 	}
+}
+
+// saveAndReport saves the bundle, then (only once it is on disk) prints
+// what was done, one tagged line per event.
+func saveAndReport(env Env, b *pki.Bundle, dir string, events []pki.Event) error {
+	written, err := b.Save(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		fmt.Fprintln(env.Stdout, e)
+	}
+	fmt.Fprintf(env.Stdout, "[pki] wrote %d file%s to %s\n", len(written), plural(len(written)), dir)
+	return nil
 }

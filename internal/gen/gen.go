@@ -138,7 +138,8 @@ func Host(p *plan.Plan, b *pki.Bundle, h plan.Host, overlays map[string][]byte, 
 
 // CheckOverlay translates one overlay on its own, strictly, so that its
 // mistakes are reported with its own file name, line and column before it
-// is merged. variant is the OS of the plan.
+// is merged. That it names the plan's variant and version is checked when
+// it is merged.
 func CheckOverlay(name string, data []byte) error {
 	_, err := butane.Translate(displayName(name), data)
 	return err
