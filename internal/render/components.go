@@ -8,7 +8,6 @@ import (
 	kubeproxyconfigv1alpha1 "k8s.io/kube-proxy/config/v1alpha1"
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kign-project/kign/internal/catalog"
 	"github.com/kign-project/kign/internal/plan"
@@ -104,7 +103,7 @@ func KubeletConfig(p *plan.Plan, h plan.Host) ([]byte, error) {
 		// kign sets only forwarding and bridge sysctls, so it stays off.
 		ProtectKernelDefaults: false,
 	}
-	return yaml.Marshal(c)
+	return marshalYAML(c)
 }
 
 // KubeletArgs are the kubelet's command-line flags, sorted by name; every
@@ -132,7 +131,7 @@ func ProxyConfig(p *plan.Plan, h plan.Host) ([]byte, error) {
 		ClusterCIDR: p.PodCIDR.String(),
 	}
 	c.ClientConnection.Kubeconfig = ProxyKubeconfig
-	return yaml.Marshal(c)
+	return marshalYAML(c)
 }
 
 // proxyPod runs kube-proxy as a static pod, as kubeadm's DaemonSet does
@@ -198,5 +197,5 @@ func AuthenticationConfig() ([]byte, error) {
 	for _, p := range anonymousPaths {
 		c.Anonymous.Conditions = append(c.Anonymous.Conditions, anonymousAuthCondition{Path: p})
 	}
-	return yaml.Marshal(c)
+	return marshalYAML(c)
 }

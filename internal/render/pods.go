@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kign-project/kign/internal/catalog"
 	"github.com/kign-project/kign/internal/plan"
@@ -60,7 +59,7 @@ func MarshalPod(pod *corev1.Pod) ([]byte, error) {
 	if pod == nil {
 		return nil, fmt.Errorf("no pod")
 	}
-	return yaml.Marshal(pod)
+	return marshalYAML(pod)
 }
 
 // FlagPaths returns every absolute path that a container's command or args
