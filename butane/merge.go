@@ -34,23 +34,24 @@ type Source struct {
 // These mirror Ignition's own merge keys (config/merge), with conflicts made
 // errors instead of silent overrides.
 func Merge(sources []Source) ([]byte, error) {
-	doc, err := MergeNode(sources)
+	doc, err := MergeDoc(sources)
 	if err != nil {
 		return nil, err
 	}
-	return Encode(doc)
+	return Encode(doc.Root)
 }
 
-// MergeNode is Merge without the final encoding: the merged document as a
-// node tree, for TranslateNode.
-func MergeNode(sources []Source) (*yaml.Node, error) {
+// MergeDoc is Merge without the final encoding: the merged document, for
+// TranslateDoc.
+func MergeDoc(sources []Source) (*Doc, error) {
 	if len(sources) == 0 {
 		return nil, fmt.Errorf("no Butane sources")
 	}
 	m := merger{origin: map[*yaml.Node]string{}}
+	doc := &Doc{}
 	var base *yaml.Node
 	for i, s := range sources {
-		root, err := parseMapping(s)
+		root, err := parseMapping(s, doc)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +71,8 @@ func MergeNode(sources []Source) (*yaml.Node, error) {
 	if len(m.errs) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(m.errs, "\n"))
 	}
-	return base, nil
+	doc.Root = base
+	return doc, nil
 }
 
 // Encode writes a Butane document node as text, indented by two.
@@ -87,9 +89,9 @@ func Encode(doc *yaml.Node) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func parseMapping(s Source) (*yaml.Node, error) {
+func parseMapping(s Source, d *Doc) (*yaml.Node, error) {
 	if s.Data == nil && s.Value != nil {
-		return s.Value.Node(), nil
+		return s.Value.node(d), nil
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(s.Data, &doc); err != nil {

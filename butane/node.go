@@ -11,7 +11,11 @@ import (
 // field in Butane's order, without the text round trip of yaml.Node.Encode.
 // `kign gen` spends most of its time on YAML; the generated part is the bulk
 // of every host's document.
-func (c *Config) Node() *yaml.Node {
+func (c *Config) Node() *yaml.Node { return c.node(nil) }
+
+// node is Node, recording in d (when not nil) the typed value behind every
+// file and directory node, for TranslateDoc.
+func (c *Config) node(d *Doc) *yaml.Node {
 	m := mapping()
 	m.add("variant", str(c.Variant))
 	m.add("version", str(c.Version))
@@ -37,20 +41,27 @@ func (c *Config) Node() *yaml.Node {
 		sm := mapping()
 		if len(c.Storage.Directories) > 0 {
 			dirs := seq()
-			for _, d := range c.Storage.Directories {
+			for _, dir := range c.Storage.Directories {
 				dm := mapping()
-				dm.add("path", str(d.Path))
-				if d.Mode != 0 {
-					dm.add("mode", mode(d.Mode))
+				dm.add("path", str(dir.Path))
+				if dir.Mode != 0 {
+					dm.add("mode", mode(dir.Mode))
 				}
 				dirs.Content = append(dirs.Content, dm.Node)
+				if d != nil {
+					d.record(dm.Node, dir)
+				}
 			}
 			sm.add("directories", dirs)
 		}
 		if len(c.Storage.Files) > 0 {
 			files := seq()
 			for _, f := range c.Storage.Files {
-				files.Content = append(files.Content, f.node())
+				n := f.node()
+				files.Content = append(files.Content, n)
+				if d != nil {
+					d.record(n, f)
+				}
 			}
 			sm.add("files", files)
 		}
@@ -69,10 +80,10 @@ func (c *Config) Node() *yaml.Node {
 			}
 			if len(u.Dropins) > 0 {
 				ds := seq()
-				for _, d := range u.Dropins {
+				for _, di := range u.Dropins {
 					dm := mapping()
-					dm.add("name", str(d.Name))
-					dm.add("contents", str(d.Contents))
+					dm.add("name", str(di.Name))
+					dm.add("contents", str(di.Contents))
 					ds.Content = append(ds.Content, dm.Node)
 				}
 				um.add("dropins", ds)

@@ -83,27 +83,30 @@ func Validate(ign []byte) error {
 	return nil
 }
 
-// TranslateNode translates a merged document (MergeNode) without printing
-// and re-parsing it: the node tree is decoded into Butane's typed config for
-// its variant, validated (Butane's own rules) and translated by the same
-// Butane code TranslateBytes calls, with the same options, then validated as
-// Translate does; the JSON is the
-// same byte for byte (TestTranslateNodeMatchesTranslate). Unknown keys cannot
-// arise here: every source was translated strictly on its own (the skeleton
-// by the tests, overlays by CheckOverlay) and the generated part is typed.
-func TranslateNode(name string, doc *yaml.Node) ([]byte, error) {
+// TranslateDoc translates a merged document (MergeDoc) without printing
+// and re-parsing it: the node tree, less the typed entries (see Doc), is
+// decoded into Butane's typed config for its variant, validated (Butane's
+// own rules) and translated by the same Butane code TranslateBytes calls,
+// with the same options; the typed entries are translated as Butane would
+// and put back in place; the result is validated as Translate does. The
+// JSON is the same byte for byte as Translate on the encoded document
+// (TestTranslateDocMatchesTranslate). Unknown keys cannot arise here: every
+// source was translated strictly on its own (the skeleton by the tests,
+// overlays by CheckOverlay) and the generated part is typed.
+func TranslateDoc(name string, doc *Doc) ([]byte, error) {
 	var head struct {
 		Variant string `yaml:"variant"`
 		Version string `yaml:"version"`
 	}
-	if err := doc.Decode(&head); err != nil {
+	if err := doc.Root.Decode(&head); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	t, ok := translators[head.Variant+"/"+head.Version]
 	if !ok {
 		return nil, fmt.Errorf("%s: kign does not translate %s %s", name, head.Variant, head.Version)
 	}
-	ign, rpt, err := t(doc, translateOptions)
+	rest, typed := doc.split()
+	ign, rpt, err := t(rest, typed, translateOptions)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w\n%s", name, err, rpt.String())
 	}
@@ -120,10 +123,10 @@ func TranslateNode(name string, doc *yaml.Node) ([]byte, error) {
 	return out, nil
 }
 
-// translators is the registry of variant translators TranslateNode uses,
+// translators is the registry of variant translators TranslateDoc uses,
 // keyed by "variant/version" (the same pairs as Variants).
-var translators = map[string]func(*yaml.Node, common.TranslateOptions) (any, report.Report, error){
-	"fcos/1.6.0": func(n *yaml.Node, o common.TranslateOptions) (any, report.Report, error) {
+var translators = map[string]func(*yaml.Node, direct, common.TranslateOptions) (any, report.Report, error){
+	"fcos/1.6.0": func(n *yaml.Node, d direct, o common.TranslateOptions) (any, report.Report, error) {
 		var c fcos1_6.Config
 		if err := n.Decode(&c); err != nil {
 			return nil, report.Report{}, err
@@ -131,9 +134,13 @@ var translators = map[string]func(*yaml.Node, common.TranslateOptions) (any, rep
 		if r := validate.Validate(c, "yaml"); r.IsFatal() || len(r.Entries) > 0 {
 			return nil, r, common.ErrInvalidSourceConfig
 		}
-		return c.ToIgn3_5(o)
+		ign, r, err := c.ToIgn3_5(o)
+		if err == nil {
+			err = join35(&ign, d)
+		}
+		return ign, r, err
 	},
-	"flatcar/1.1.0": func(n *yaml.Node, o common.TranslateOptions) (any, report.Report, error) {
+	"flatcar/1.1.0": func(n *yaml.Node, d direct, o common.TranslateOptions) (any, report.Report, error) {
 		var c flatcar1_1.Config
 		if err := n.Decode(&c); err != nil {
 			return nil, report.Report{}, err
@@ -141,6 +148,10 @@ var translators = map[string]func(*yaml.Node, common.TranslateOptions) (any, rep
 		if r := validate.Validate(c, "yaml"); r.IsFatal() || len(r.Entries) > 0 {
 			return nil, r, common.ErrInvalidSourceConfig
 		}
-		return c.ToIgn3_4(o)
+		ign, r, err := c.ToIgn3_4(o)
+		if err == nil {
+			err = join34(&ign, d)
+		}
+		return ign, r, err
 	},
 }

@@ -120,17 +120,17 @@ func Host(p *plan.Plan, b *pki.Bundle, h plan.Host, overlays map[string][]byte, 
 	for _, name := range append(append([]string(nil), p.Overlays...), h.Overlays...) {
 		sources = append(sources, butane.Source{Name: displayName(name), Data: overlays[name]})
 	}
-	merged, err := butane.MergeNode(sources)
+	merged, err := butane.MergeDoc(sources)
 	if err != nil {
 		return HostConfig{}, fmt.Errorf("host %q: %w", h.Name, err)
 	}
 	hc := HostConfig{Host: h}
 	if emitButane {
-		if hc.Butane, err = butane.Encode(merged); err != nil {
+		if hc.Butane, err = butane.Encode(merged.Root); err != nil {
 			return HostConfig{}, fmt.Errorf("host %q: %w", h.Name, err)
 		}
 	}
-	if hc.Ignition, err = butane.TranslateNode(h.Name+".bu", merged); err != nil {
+	if hc.Ignition, err = butane.TranslateDoc(h.Name+".bu", merged); err != nil {
 		return HostConfig{}, fmt.Errorf("host %q: %w", h.Name, err)
 	}
 	return hc, nil
