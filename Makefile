@@ -48,8 +48,12 @@ fuzz:
 bench-pki:
 	hack/bench-pki.sh
 
+# Warm generation, with the Go default GC and with the CLI's (cmd/kign sets
+# GOGC=400), then the PXE initrd wrap (xz) of one seed config on its own.
 bench-gen:
-	$(GO) test -run='^$$' -bench=. -benchmem ./internal/gen
+	GOGC=100 $(GO) test -run='^$$' -bench=. -benchmem -benchtime=20x ./internal/gen
+	GOGC=400 $(GO) test -run='^$$' -bench=. -benchmem -benchtime=20x ./internal/gen
+	$(GO) test -run='^$$' -bench=Wrap -benchmem ./internal/delivery
 
 # Refresh golden files after a reviewed change.
 golden:

@@ -143,3 +143,19 @@ func TestUnwrapZeroPadded(t *testing.T) {
 		t.Fatalf("all-zero area: %v %v", empty, err)
 	}
 }
+
+// BenchmarkWrapSeed is the coreos-installer wrap (cpio + xz) of one seed
+// host's golden config, the largest part of `kign gen` after the config
+// itself.
+func BenchmarkWrapSeed(b *testing.B) {
+	ign, err := os.ReadFile("../gen/testdata/seed/golden/master0.ign")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(ign)))
+	for i := 0; i < b.N; i++ {
+		if _, err := WrapIgnitionFor("fcos", ign); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
