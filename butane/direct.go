@@ -1,9 +1,10 @@
 package butane
 
 import (
+	"encoding/base64"
 	"fmt"
+	"strings"
 
-	baseutil "github.com/coreos/butane/base/util"
 	t34 "github.com/coreos/ignition/v2/config/v3_4/types"
 	t35 "github.com/coreos/ignition/v2/config/v3_5/types"
 	"gopkg.in/yaml.v3"
@@ -139,15 +140,47 @@ func insert[T, I any](rest []I, entries []positioned[T], conv func(T) (I, error)
 	return append(out, rest[next:]...), nil
 }
 
-// dataURL is what Butane makes of inline contents, without compression
-// (translateOptions): the shorter of a percent-encoded and a base64 data
-// URL, and an explicitly empty compression.
+// dataURL is what Butane's data-URL encoder (base/util.MakeDataURL) makes
+// of inline contents when compression is off (translateOptions): the
+// shorter of a percent-encoded and a base64 data URL, and an explicitly
+// empty compression. That encoder formats every escaped byte with
+// fmt.Fprintf and builds both forms; this one counts first and builds only
+// the shorter, the same bytes (TestDataURLMatchesButane).
 func dataURL(inline string) (source, compression *string, err error) {
-	uri, comp, err := baseutil.MakeDataURL([]byte(inline), nil, false)
-	if err != nil {
-		return nil, nil, err
+	escaped := 0
+	for i := 0; i < len(inline); i++ {
+		if unreserved(inline[i]) {
+			escaped++
+		} else {
+			escaped += 3
+		}
 	}
-	return &uri, comp, nil
+	const scheme = "data:"
+	var uri string
+	if b64 := len(";base64,") + base64.StdEncoding.EncodedLen(len(inline)); b64 < 1+escaped {
+		uri = scheme + ";base64," + base64.StdEncoding.EncodeToString([]byte(inline))
+	} else {
+		const hex = "0123456789ABCDEF"
+		buf := make([]byte, 0, len(scheme)+1+escaped)
+		buf = append(buf, scheme+","...)
+		for i := 0; i < len(inline); i++ {
+			if c := inline[i]; unreserved(c) {
+				buf = append(buf, c)
+			} else {
+				buf = append(buf, '%', hex[c>>4], hex[c&15])
+			}
+		}
+		uri = string(buf)
+	}
+	empty := ""
+	return &uri, &empty, nil
+}
+
+// unreserved is RFC 2396's unreserved set, which the data-URL encoder
+// Butane uses (github.com/vincent-petithory/dataurl) leaves unescaped.
+func unreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		strings.IndexByte("-_.!~*'()", c) >= 0
 }
 
 // resource is a typed Resource as Butane translates it.

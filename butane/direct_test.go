@@ -3,6 +3,8 @@ package butane
 import (
 	"bytes"
 	"testing"
+
+	baseutil "github.com/coreos/butane/base/util"
 )
 
 // TestTranslateDocLeavesTreeAlone: translating a merged document takes the
@@ -49,6 +51,42 @@ func TestTranslateDocLeavesTreeAlone(t *testing.T) {
 	for _, want := range []string{"/etc/hostname", "/etc/kubernetes/pki/ca.crt", "/opt/bin/kubelet", "/etc/motd", "/var/lib/etcd"} {
 		if !bytes.Contains(fast, []byte(want)) {
 			t.Errorf("%s missing from the translation", want)
+		}
+	}
+}
+
+// TestDataURLMatchesButane: dataURL gives what Butane's own encoder gives
+// with compression off, for text, binary, every byte value, the empty
+// string, and lengths on both sides of the base64/percent-encoding choice.
+func TestDataURLMatchesButane(t *testing.T) {
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	inputs := []string{"", "a", "master0", "line\n", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU+/=\n-----END CERTIFICATE-----\n", string(all), "%%%", "é✓", "-_.!~*'()"}
+	rnd := uint32(1)
+	for n := 0; n < 300; n++ {
+		b := make([]byte, n%40)
+		for i := range b {
+			rnd = rnd*1664525 + 1013904223
+			b[i] = byte(rnd >> 24)
+			if n%3 == 0 {
+				b[i] = "ab+/\n="[int(rnd>>8)%6]
+			}
+		}
+		inputs = append(inputs, string(b))
+	}
+	for _, in := range inputs {
+		wantURI, wantComp, err := baseutil.MakeDataURL([]byte(in), nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uri, comp, err := dataURL(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *uri != wantURI || (comp == nil) != (wantComp == nil) || (comp != nil && *comp != *wantComp) {
+			t.Errorf("dataURL(%q) = %q, %v; Butane: %q, %v", in, *uri, comp, wantURI, wantComp)
 		}
 	}
 }
