@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strconv"
 
 	yamlv2 "go.yaml.in/yaml/v2"
@@ -23,63 +22,38 @@ func marshalYAML(obj any) ([]byte, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(j))
 	dec.UseNumber()
-	v, err := jsonValue(dec)
-	if err != nil {
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if v, err = typed(v); err != nil {
 		return nil, err
 	}
 	return yamlv2.Marshal(v)
 }
 
-// jsonValue reads one JSON value as go-yaml v2 would decode it into an
-// interface{}: objects as maps, arrays as slices, integers as int (int64 or
-// uint64 beyond int's range), other numbers as float64.
-func jsonValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			m := map[string]any{}
-			for dec.More() {
-				k, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				key, ok := k.(string)
-				if !ok {
-					return nil, fmt.Errorf("JSON object key %v is not a string", k)
-				}
-				if m[key], err = jsonValue(dec); err != nil {
-					return nil, err
-				}
+// typed replaces every json.Number in a decoded JSON value with the type
+// go-yaml v2 gives that number when it reads it: int (int64 or uint64
+// beyond int's range) for integers, float64 otherwise.
+func typed(v any) (any, error) {
+	var err error
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if v[k], err = typed(e); err != nil {
+				return nil, err
 			}
-			_, err := dec.Token() // '}'
-			return m, err
-		case '[':
-			s := []any{}
-			for dec.More() {
-				v, err := jsonValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				s = append(s, v)
-			}
-			_, err := dec.Token() // ']'
-			return s, err
 		}
-		return nil, fmt.Errorf("unexpected JSON delimiter %v", t)
+	case []any:
+		for i, e := range v {
+			if v[i], err = typed(e); err != nil {
+				return nil, err
+			}
+		}
 	case json.Number:
-		return number(string(t))
-	case string, bool, nil:
-		return t, nil
+		return number(string(v))
 	}
-	if err == io.EOF {
-		return nil, err
-	}
-	return nil, fmt.Errorf("unexpected JSON token %v", tok)
+	return v, nil
 }
 
 // number types a JSON number as go-yaml v2's resolver does.
