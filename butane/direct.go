@@ -17,8 +17,8 @@ import (
 // Those entries are most of a host's document (every certificate, key,
 // kubeconfig and manifest) and never merge with another source (two sources
 // writing one path is an error), so TranslateDoc turns them into Ignition
-// itself, with Butane's own data-URL encoder, and leaves the rest (the
-// skeleton, the overlays, users, units) to Butane's translator. Butane's
+// itself, with Butane's data-URL encoding (dataURL), and leaves the rest
+// (the skeleton, the overlays, users, units) to Butane's translator. Butane's
 // generic translation of a file costs far more than the file: it tracks
 // every field's path for error reports that typed values cannot need.
 // TestTranslateDocMatchesTranslate proves the JSON is Butane's, byte for
