@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	v35 "github.com/coreos/ignition/v2/config/v3_5"
+
+	"github.com/kign-project/kign/internal/testtool"
 )
 
 // The seed example's real configs (the golden files of `kign gen`, with its
@@ -23,8 +25,8 @@ func TestSeedExampleArtifacts(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
-	xzBin := needTool(t, "xz", "xz-utils")
-	cpioBin := needTool(t, "cpio", "cpio")
+	xzBin := testtool.Need(t, "xz", "xz-utils")
+	cpioBin := testtool.Need(t, "cpio", "cpio")
 	p := testPlan("fcos")
 	img := testImage(t, "fcos")
 	secret := []byte("seed-example-delivery-secret-0123456789")

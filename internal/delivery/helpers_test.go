@@ -10,7 +10,6 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net/netip"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -19,22 +18,6 @@ import (
 	"github.com/kign-project/kign/images"
 	"github.com/kign-project/kign/internal/plan"
 )
-
-// needTool returns the path of an external tool the test runs. A missing
-// tool skips the test on a workstation and fails it in CI (CI=true), so CI
-// cannot pass by skipping.
-func needTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		msg := name + " not found (apt-get install -y " + pkg + ")"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return p
-}
 
 // run runs a command and returns its stdout, failing the test on error.
 func run(t *testing.T, dir string, stdin []byte, name string, args ...string) []byte {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/kign-project/kign/internal/testtool"
 )
 
 // makeISO builds a small ISO 9660 image with Debian's xorriso from files
@@ -15,7 +17,7 @@ import (
 // include images/ignition.img (and optionally coreos/igninfo.json).
 func makeISO(t *testing.T, files map[string][]byte) string {
 	t.Helper()
-	xorriso := needTool(t, "xorriso", "xorriso")
+	xorriso := testtool.Need(t, "xorriso", "xorriso")
 	dir := t.TempDir()
 	tree := filepath.Join(dir, "tree")
 	for p, data := range files {
@@ -139,12 +141,12 @@ func TestEmbedISO(t *testing.T) {
 			// Read the area back the way the live ISO's boot loader sees
 			// it: the file images/ignition.img, extracted by xorriso and
 			// unpacked by xz and cpio.
-			xorriso := needTool(t, "xorriso", "xorriso")
+			xorriso := testtool.Need(t, "xorriso", "xorriso")
 			dir := t.TempDir()
 			run(t, dir, nil, xorriso, "-osirrox", "on", "-indev", isoPath, "-extract", "/images/ignition.img", filepath.Join(dir, "ignition.img"))
 			img, _ := os.ReadFile(filepath.Join(dir, "ignition.img"))
-			xzBin := needTool(t, "xz", "xz-utils")
-			cpioBin := needTool(t, "cpio", "cpio")
+			xzBin := testtool.Need(t, "xz", "xz-utils")
+			cpioBin := testtool.Need(t, "cpio", "cpio")
 			// xz decodes the stream and accepts the zero padding after it.
 			raw := run(t, dir, img, xzBin, "-dc")
 			run(t, dir, raw, cpioBin, "--quiet", "-idm")

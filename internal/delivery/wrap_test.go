@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kign-project/kign/internal/testtool"
 )
 
 // The archive is checked with Debian's own xz and cpio, not only with the
 // library that wrote it.
 func TestWrapIgnitionWithRealTools(t *testing.T) {
-	xzBin := needTool(t, "xz", "xz-utils")
-	cpioBin := needTool(t, "cpio", "cpio")
+	xzBin := testtool.Need(t, "xz", "xz-utils")
+	cpioBin := testtool.Need(t, "cpio", "cpio")
 
 	tests := []struct {
 		name     string

@@ -1,7 +1,6 @@
 package gen
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kign-project/kign/internal/render"
+	"github.com/kign-project/kign/internal/testtool"
 )
 
 // TestKeepalivedConfigs runs `keepalived -t` on the keepalived.conf of every
@@ -16,8 +16,8 @@ import (
 // machine lacks: the host's interface (replaced by one this machine has) and
 // the check script's path (a copy of the generated script in a temp dir).
 func TestKeepalivedConfigs(t *testing.T) {
-	bin := needTool(t, "keepalived")
-	iface := localInterface(t)
+	bin := testtool.Need(t, "keepalived", "keepalived")
+	iface := testtool.Interface(t)
 	for _, path := range examples {
 		_, _, res := generate(t, path)
 		for _, hc := range res.Hosts {
@@ -39,18 +39,4 @@ func TestKeepalivedConfigs(t *testing.T) {
 			}
 		}
 	}
-}
-
-func localInterface(t *testing.T) string {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, i := range ifs {
-		if i.Flags&net.FlagLoopback == 0 && i.Flags&net.FlagUp != 0 {
-			return i.Name
-		}
-	}
-	t.Skip("no non-loopback interface to point keepalived at")
-	return ""
 }

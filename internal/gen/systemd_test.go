@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/kign-project/kign/internal/testtool"
 )
 
 // unitRoot lays out a root folder in which `systemd-analyze verify --root`
@@ -89,7 +91,7 @@ func verifyUnits(t *testing.T, tool, root string, units []string) []string {
 // TestUnitsVerify: every unit and drop-in kign writes passes
 // `systemd-analyze verify` without a single warning, on both OS variants.
 func TestUnitsVerify(t *testing.T) {
-	tool := needTool(t, "systemd-analyze")
+	tool := testtool.Need(t, "systemd-analyze", "systemd")
 	for _, path := range examples {
 		p, _, res := generate(t, path)
 		hc := res.Hosts[0]
@@ -108,7 +110,7 @@ func TestUnitsVerify(t *testing.T) {
 // TestUnitsVerifyCatchesMistakes shows the check above can fail: a unit with
 // a misspelt key, and one whose command does not exist.
 func TestUnitsVerifyCatchesMistakes(t *testing.T) {
-	tool := needTool(t, "systemd-analyze")
+	tool := testtool.Need(t, "systemd-analyze", "systemd")
 	_, _, res := generate(t, examples[0])
 	root, _ := unitRoot(t, parseIgnition(t, res.Hosts[0].Ignition))
 	etc := filepath.Join(root, "etc/systemd/system")

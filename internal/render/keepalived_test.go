@@ -18,21 +18,8 @@ import (
 	"time"
 
 	"github.com/kign-project/kign/internal/plan"
+	"github.com/kign-project/kign/internal/testtool"
 )
-
-// needTool returns the path of tool, skipping the test when it is missing
-// locally; under CI=true a missing tool fails the test.
-func needTool(t *testing.T, tool string) string {
-	t.Helper()
-	path, err := exec.LookPath(tool)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required under CI (apt-get install -y keepalived curl)", tool)
-		}
-		t.Skipf("%s not installed", tool)
-	}
-	return path
-}
 
 // block returns the lines between "name {" and its closing brace.
 func block(conf, name string) []string {
@@ -141,29 +128,13 @@ func TestKeepalivedConfigRejects(t *testing.T) {
 	}
 }
 
-// testInterface is a non-loopback interface of this machine: keepalived -t
-// refuses interfaces that do not exist and loopback ones.
-func testInterface(t *testing.T) string {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, i := range ifs {
-		if i.Flags&net.FlagLoopback == 0 && i.Flags&net.FlagUp != 0 {
-			return i.Name
-		}
-	}
-	t.Skip("no non-loopback interface to point keepalived at")
-	return ""
-}
-
 // TestKeepalivedSyntax runs Debian's keepalived -t on every host's config of
 // a 1-, 3- and 5-host plan. keepalived -t fails when the check script is
 // missing, so a test-only copy points at an executable script in a temp dir,
 // and at an interface this machine has.
 func TestKeepalivedSyntax(t *testing.T) {
-	bin := needTool(t, "keepalived")
-	iface := testInterface(t)
+	bin := testtool.Need(t, "keepalived", "keepalived")
+	iface := testtool.Interface(t)
 	dir := t.TempDir()
 	script := filepath.Join(dir, "check_apiserver.sh")
 	if err := os.WriteFile(script, CheckAPIServerScript(testPlan(t, 1)), 0o755); err != nil {
@@ -214,7 +185,7 @@ func TestCheckAPIServerScript(t *testing.T) {
 // TestCheckAPIServerScriptRuns runs the script against a local TLS server
 // standing in for the apiserver: it must pass only while /readyz says 200.
 func TestCheckAPIServerScriptRuns(t *testing.T) {
-	needTool(t, "curl")
+	testtool.Need(t, "curl", "curl")
 	status := http.StatusOK
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/readyz" {
