@@ -15,9 +15,10 @@ import (
 // fixedNow is the clock of every test run (talos-style fixed clock).
 var fixedNow = time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
 
-// seedPlan is the plan of examples/seed/hosts.yaml, built by hand until
-// the inventory loader lands: master0..2, VIP 10.22.108.250, services
-// 10.99.66.0/23.
+// seedPlan is the PKI-relevant part of examples/seed/hosts.yaml (master0..2,
+// VIP 10.22.108.250, services 10.99.66.0/23) plus a delivery URL, so that
+// every row of the table is issued. It is fixed here, not loaded, so these
+// tests do not move when the example does.
 func seedPlan(alg string) *plan.Plan {
 	p := &plan.Plan{
 		ClusterName:        "seed",
