@@ -2,9 +2,12 @@ package butane
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 
+	baseutil "github.com/coreos/butane/base/util"
+	"github.com/coreos/butane/config/common"
 	t34 "github.com/coreos/ignition/v2/config/v3_4/types"
 	t35 "github.com/coreos/ignition/v2/config/v3_5/types"
 	"gopkg.in/yaml.v3"
@@ -43,11 +46,19 @@ func (d *Doc) record(n *yaml.Node, v any) {
 }
 
 // direct is the part of a Doc translated by kign: positions in the merged
-// storage.files and storage.directories lists, and their values.
+// storage.files and storage.directories lists, and their values; and how
+// many entries of each list are left for Butane.
 type direct struct {
-	files []positioned[File]
-	dirs  []positioned[Directory]
+	files               []positioned[File]
+	dirs                []positioned[Directory]
+	restFiles, restDirs int
 }
+
+// errShape: Butane's translation of the rest has more or fewer entries in a
+// list than the rest has (fcos grub.users adds /boot/grub2/user.cfg to the
+// files), so positions from the merged list no longer hold. TranslateDoc
+// then lets Butane translate the whole document.
+var errShape = errors.New("butane: translated list does not match its document")
 
 type positioned[T any] struct {
 	at int
@@ -77,8 +88,10 @@ func (d *Doc) split() (*yaml.Node, direct) {
 		switch newStorage.Content[i].Value {
 		case "files":
 			keep = pick(list, d.files, &out.files)
+			out.restFiles = len(keep)
 		case "directories":
 			keep = pick(list, d.dirs, &out.dirs)
+			out.restDirs = len(keep)
 		default:
 			continue
 		}
@@ -116,17 +129,21 @@ func valueOf(mapping *yaml.Node, key string) *yaml.Node {
 }
 
 // insert puts each typed entry, translated by conv, back at its position in
-// what Butane translated from the rest of the list.
-func insert[T, I any](rest []I, entries []positioned[T], conv func(T) (I, error)) ([]I, error) {
+// what Butane translated from the rest of the list, which must have as many
+// entries as the rest had (want).
+func insert[T, I any](rest []I, want int, entries []positioned[T], conv func(T) (I, error)) ([]I, error) {
 	if len(entries) == 0 {
 		return rest, nil
+	}
+	if len(rest) != want {
+		return nil, errShape
 	}
 	out := make([]I, 0, len(rest)+len(entries))
 	next := 0
 	for _, e := range entries {
 		for len(out) < e.at {
 			if next >= len(rest) {
-				return nil, fmt.Errorf("internal: Butane's translation has fewer entries than its document")
+				return nil, errShape
 			}
 			out = append(out, rest[next])
 			next++
@@ -183,9 +200,12 @@ func unreserved(c byte) bool {
 		strings.IndexByte("-_.!~*'()", c) >= 0
 }
 
-// resource is a typed Resource as Butane translates it.
+// resource is a typed Resource as Butane translates it, with Butane's own
+// rule for it: one source only.
 func resource(r Resource) (source, compression, hash *string, err error) {
 	switch {
+	case r.Inline != nil && r.Source != "":
+		return nil, nil, nil, common.ErrTooManyResourceSources
 	case r.Inline != nil:
 		source, compression, err = dataURL(*r.Inline)
 	case r.Source != "":
@@ -199,52 +219,65 @@ func resource(r Resource) (source, compression, hash *string, err error) {
 	return source, compression, hash, err
 }
 
-func modePtr(m Mode) *int {
+// modePtr is a mode as Butane translates it; a mode that looks like a
+// decimal slip (420 for 0644) is Butane's warning, an error in strict mode.
+func modePtr(path string, m Mode, dir bool) (*int, error) {
 	if m == 0 {
-		return nil
+		return nil, nil
 	}
 	v := int(m)
-	return &v
+	if err := baseutil.CheckForDecimalMode(v, dir); err != nil {
+		return nil, fmt.Errorf("%s: mode: %w", path, err)
+	}
+	return &v, nil
 }
 
 func file35(f File) (t35.File, error) {
 	src, comp, hash, err := resource(f.Contents)
+	if err != nil {
+		return t35.File{}, fmt.Errorf("%s: %w", f.Path, err)
+	}
 	out := t35.File{Node: t35.Node{Path: f.Path, Overwrite: f.Overwrite}}
-	out.Mode = modePtr(f.Mode)
 	out.Contents = t35.Resource{Source: src, Compression: comp, Verification: t35.Verification{Hash: hash}}
+	out.Mode, err = modePtr(f.Path, f.Mode, false)
 	return out, err
 }
 
 func dir35(d Directory) (t35.Directory, error) {
-	return t35.Directory{Node: t35.Node{Path: d.Path}, DirectoryEmbedded1: t35.DirectoryEmbedded1{Mode: modePtr(d.Mode)}}, nil
+	mode, err := modePtr(d.Path, d.Mode, true)
+	return t35.Directory{Node: t35.Node{Path: d.Path}, DirectoryEmbedded1: t35.DirectoryEmbedded1{Mode: mode}}, err
 }
 
 func file34(f File) (t34.File, error) {
 	src, comp, hash, err := resource(f.Contents)
+	if err != nil {
+		return t34.File{}, fmt.Errorf("%s: %w", f.Path, err)
+	}
 	out := t34.File{Node: t34.Node{Path: f.Path, Overwrite: f.Overwrite}}
-	out.Mode = modePtr(f.Mode)
 	out.Contents = t34.Resource{Source: src, Compression: comp, Verification: t34.Verification{Hash: hash}}
+	out.Mode, err = modePtr(f.Path, f.Mode, false)
 	return out, err
 }
 
 func dir34(d Directory) (t34.Directory, error) {
-	return t34.Directory{Node: t34.Node{Path: d.Path}, DirectoryEmbedded1: t34.DirectoryEmbedded1{Mode: modePtr(d.Mode)}}, nil
+	mode, err := modePtr(d.Path, d.Mode, true)
+	return t34.Directory{Node: t34.Node{Path: d.Path}, DirectoryEmbedded1: t34.DirectoryEmbedded1{Mode: mode}}, err
 }
 
 // join35 and join34 put the typed entries into Butane's translation of the
 // rest of the document.
 func join35(c *t35.Config, d direct) (err error) {
-	if c.Storage.Files, err = insert(c.Storage.Files, d.files, file35); err != nil {
+	if c.Storage.Files, err = insert(c.Storage.Files, d.restFiles, d.files, file35); err != nil {
 		return err
 	}
-	c.Storage.Directories, err = insert(c.Storage.Directories, d.dirs, dir35)
+	c.Storage.Directories, err = insert(c.Storage.Directories, d.restDirs, d.dirs, dir35)
 	return err
 }
 
 func join34(c *t34.Config, d direct) (err error) {
-	if c.Storage.Files, err = insert(c.Storage.Files, d.files, file34); err != nil {
+	if c.Storage.Files, err = insert(c.Storage.Files, d.restFiles, d.files, file34); err != nil {
 		return err
 	}
-	c.Storage.Directories, err = insert(c.Storage.Directories, d.dirs, dir34)
+	c.Storage.Directories, err = insert(c.Storage.Directories, d.restDirs, d.dirs, dir34)
 	return err
 }

@@ -133,11 +133,18 @@ func (m mapNode) add(key string, v *yaml.Node) {
 func seq() *yaml.Node { return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"} }
 
 // str is a string scalar; text with line breaks is written as a literal
-// block, as a person would write a file's contents.
+// block, as a person would write a file's contents. yaml.v3 writes some
+// texts as blocks that do not read back the same (leading line breaks,
+// only line breaks, a tab first), in a literal style and even in its own
+// choice of style; those, and other texts with tabs, are written
+// double-quoted, which always reads back (TestStrRoundTrips).
 func str(s string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
-	if strings.Contains(s, "\n") {
+	switch {
+	case strings.Contains(s, "\n") && s[0] != '\n' && s[0] != '\t':
 		n.Style = yaml.LiteralStyle
+	case strings.ContainsAny(s, "\n\t"):
+		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n
 }

@@ -1,6 +1,7 @@
 package butane
 
 import (
+	"errors"
 	"fmt"
 	json "github.com/clarketm/json"
 
@@ -107,6 +108,9 @@ func TranslateDoc(name string, doc *Doc) ([]byte, error) {
 	}
 	rest, typed := doc.split()
 	ign, rpt, err := t(rest, typed, translateOptions)
+	if errors.Is(err, errShape) {
+		ign, rpt, err = t(doc.Root, direct{}, translateOptions)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w\n%s", name, err, rpt.String())
 	}
