@@ -10,24 +10,31 @@ import (
 	"testing"
 )
 
-// Need returns the path of a tool a test runs for real. Without it the test
-// is skipped on a developer's machine but fails in CI (CI=true), where
-// .ci/run installs pkg, the Debian package that holds it.
+// Need returns the path of a tool a test runs for real (see Missing when
+// it is not there); pkg is the Debian package that holds it.
 func Need(t testing.TB, name, pkg string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
-		msg := name + " not found (apt-get install -y " + pkg + ")"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + "; .ci/run installs it")
-		}
-		t.Skip(msg)
+		Missing(t, name+" not found (apt-get install -y "+pkg+"; .ci/run installs it)")
 	}
 	return path
 }
 
+// Missing ends a test that lacks something it needs from the machine:
+// skipped on a developer's machine, failed in CI (CI=true, which .ci/run
+// sets), so that CI cannot pass by skipping.
+func Missing(t testing.TB, msg string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
 // Interface is an up, non-loopback network interface of this machine:
 // `keepalived -t` refuses interfaces that do not exist and loopback ones.
+// Without one, see Missing.
 func Interface(t testing.TB) string {
 	t.Helper()
 	ifs, err := net.Interfaces()
@@ -39,6 +46,6 @@ func Interface(t testing.TB) string {
 			return i.Name
 		}
 	}
-	t.Skip("no non-loopback interface to point keepalived at")
+	Missing(t, "no up, non-loopback interface to point keepalived at")
 	return ""
 }
