@@ -2,7 +2,9 @@ package gen
 
 import (
 	"bytes"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,8 +58,8 @@ storage:
 	for _, c := range cases {
 		p := loadPlan(t, c.example)
 		b := testBundle(t, c.example, p)
-		for name, data := range c.overlays {
-			if data == nil {
+		for _, name := range slices.Sorted(maps.Keys(c.overlays)) { // one merge order every run
+			if c.overlays[name] == nil {
 				c.overlays[name] = readFile(t, name)
 			}
 			p.Overlays = append(p.Overlays, name)
