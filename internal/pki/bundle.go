@@ -254,7 +254,7 @@ func (b *Bundle) HostFiles(host string) ([]HostFile, error) {
 	var out []HostFile
 	var missing []string
 	for _, s := range Table {
-		if s.HostPath == "" && s.HostKeyPath == "" {
+		if s.HostPath() == "" && s.HostKeyPath() == "" {
 			continue
 		}
 		h := ""
@@ -266,11 +266,11 @@ func (b *Bundle) HostFiles(host string) ([]HostFile, error) {
 			missing = append(missing, s.Name)
 			continue
 		}
-		if s.HostPath != "" {
-			out = append(out, HostFile{Spec: s.Name, Path: s.HostPath, Data: e.cert, Mode: 0o644})
+		if s.HostPath() != "" {
+			out = append(out, HostFile{Spec: s.Name, Path: s.HostPath(), Data: e.cert, Mode: 0o644})
 		}
-		if s.HostKeyPath != "" {
-			out = append(out, HostFile{Spec: s.Name, Path: s.HostKeyPath, Data: e.key, Mode: 0o600})
+		if s.HostKeyPath() != "" {
+			out = append(out, HostFile{Spec: s.Name, Path: s.HostKeyPath(), Data: e.key, Mode: 0o600})
 		}
 	}
 	if len(missing) > 0 {

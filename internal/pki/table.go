@@ -81,14 +81,15 @@ type Spec struct {
 	// rows relative to the directory, per-host rows relative to hosts/<host>/.
 	// Certificates are File.crt, keys File.key; the key pair is File.key and File.pub.
 	File string
-	// HostPath is where the certificate (the public key for the key pair) goes
-	// on every master, or on its own master for PerHost rows; "" means the
-	// certificate is not a file on the hosts (render embeds it in a kubeconfig,
-	// or it never leaves the operator: admin).
-	HostPath string
-	// HostKeyPath is where the private key goes on the hosts; "" keeps the key
-	// off the hosts (the etcd and front-proxy CA keys, the admin key).
-	HostKeyPath string
+	// OnHost is where the row goes on the hosts, without extension: the
+	// certificate at OnHost.crt (the public key of the key pair at
+	// OnHost.pub), on every master, or on its own master for PerHost rows.
+	// "" means the certificate is not a file on the hosts (render embeds it
+	// in a kubeconfig, or it never leaves the operator: admin). See HostPath.
+	OnHost string
+	// KeyOnHost puts the private key at OnHost.key too; false keeps it off
+	// the hosts (the etcd and front-proxy CA keys). See HostKeyPath.
+	KeyOnHost bool
 	// Purpose says in a few words what the row is for.
 	Purpose string
 	// When, if set, limits the row to plans it returns true for.
@@ -133,30 +134,30 @@ const (
 // that signs it. Generation, `kign certs` and the tests walk it in this order.
 var Table = []Spec{
 	{Name: CA, Kind: KindCA, Alias: "kubernetes", CN: "kubernetes", File: "ca",
-		HostPath: pkiDir + "ca.crt", HostKeyPath: pkiDir + "ca.key", // controller-manager signs with it
+		OnHost: pkiDir + "ca", KeyOnHost: true, // controller-manager signs with it
 		Purpose: "cluster CA: apiserver, kubelets and every component client"},
 	{Name: FrontProxyCA, Kind: KindCA, Alias: "front-proxy", CN: "front-proxy-ca", File: "front-proxy-ca",
-		HostPath: pkiDir + "front-proxy-ca.crt", Purpose: "CA of the aggregation layer's proxy client"},
+		OnHost: pkiDir + "front-proxy-ca", Purpose: "CA of the aggregation layer's proxy client"},
 	{Name: EtcdCA, Kind: KindCA, Alias: "etcd", CN: "etcd-ca", File: "etcd/ca",
-		HostPath: pkiDir + "etcd/ca.crt", Purpose: "CA of etcd's servers, peers and clients"},
+		OnHost: pkiDir + "etcd/ca", Purpose: "CA of etcd's servers, peers and clients"},
 	{Name: ServiceAccountKey, Kind: KindKeyPair, File: "sa",
-		HostPath: pkiDir + "sa.pub", HostKeyPath: pkiDir + "sa.key",
+		OnHost: pkiDir + "sa", KeyOnHost: true,
 		Purpose: "service-account token signing key (never a CA key)"},
 
 	{Name: APIServer, Kind: KindLeaf, CA: CA, CN: "kube-apiserver", Usages: server, PerHost: true,
 		SANs: apiserverSANs, File: "apiserver",
-		HostPath: pkiDir + "apiserver.crt", HostKeyPath: pkiDir + "apiserver.key",
+		OnHost: pkiDir + "apiserver", KeyOnHost: true,
 		Purpose: "kube-apiserver serving certificate"},
 	{Name: APIServerKubeletClient, Kind: KindLeaf, CA: CA, CN: "kube-apiserver-kubelet-client", Orgs: []string{"system:masters"},
 		Usages: client, File: "apiserver-kubelet-client",
-		HostPath: pkiDir + "apiserver-kubelet-client.crt", HostKeyPath: pkiDir + "apiserver-kubelet-client.key",
+		OnHost: pkiDir + "apiserver-kubelet-client", KeyOnHost: true,
 		Purpose: "kube-apiserver → kubelet client"},
 	{Name: KubeletClient, Kind: KindLeaf, CA: CA, CN: "system:node:" + HostPlaceholder, Orgs: []string{"system:nodes"},
 		Usages: client, PerHost: true, File: "kubelet-client",
 		Purpose: "kubelet → apiserver client (embedded in kubelet.conf)"},
 	{Name: KubeletServing, Kind: KindLeaf, CA: CA, CN: "system:node:" + HostPlaceholder, Orgs: []string{"system:nodes"},
 		Usages: server, PerHost: true, SANs: kubeletSANs, File: "kubelet-serving",
-		HostPath: kubeletDir + "kubelet.crt", HostKeyPath: kubeletDir + "kubelet.key",
+		OnHost: kubeletDir + "kubelet", KeyOnHost: true,
 		Purpose: "kubelet serving certificate (apiserver verifies it with ca.crt)"},
 	{Name: Admin, Kind: KindLeaf, CA: CA, CN: "kubernetes-admin", Orgs: []string{"system:masters"},
 		Usages: client, File: "admin", Purpose: "operator's admin.conf; never goes to a host"},
@@ -169,30 +170,30 @@ var Table = []Spec{
 
 	{Name: FrontProxyClient, Kind: KindLeaf, CA: FrontProxyCA, CN: "front-proxy-client",
 		Usages: client, File: "front-proxy-client",
-		HostPath: pkiDir + "front-proxy-client.crt", HostKeyPath: pkiDir + "front-proxy-client.key",
+		OnHost: pkiDir + "front-proxy-client", KeyOnHost: true,
 		Purpose: "kube-apiserver → aggregated API servers"},
 
 	{Name: EtcdServer, Kind: KindLeaf, CA: EtcdCA, CN: HostPlaceholder, Usages: both, PerHost: true,
 		SANs: etcdSANs, File: "etcd-server",
-		HostPath: pkiDir + "etcd/server.crt", HostKeyPath: pkiDir + "etcd/server.key",
+		OnHost: pkiDir + "etcd/server", KeyOnHost: true,
 		Purpose: "etcd client-port (2379) serving certificate"},
 	{Name: EtcdPeer, Kind: KindLeaf, CA: EtcdCA, CN: HostPlaceholder, Usages: both, PerHost: true,
 		SANs: etcdSANs, File: "etcd-peer",
-		HostPath: pkiDir + "etcd/peer.crt", HostKeyPath: pkiDir + "etcd/peer.key",
+		OnHost: pkiDir + "etcd/peer", KeyOnHost: true,
 		Purpose: "etcd peer (2380) certificate, server and client"},
 	{Name: EtcdHealthcheckClient, Kind: KindLeaf, CA: EtcdCA, CN: "kube-etcd-healthcheck-client",
 		Usages: client, File: "etcd/healthcheck-client",
-		HostPath: pkiDir + "etcd/healthcheck-client.crt", HostKeyPath: pkiDir + "etcd/healthcheck-client.key",
+		OnHost: pkiDir + "etcd/healthcheck-client", KeyOnHost: true,
 		Purpose: "etcd liveness probe and etcdctl client"},
 	{Name: APIServerEtcdClient, Kind: KindLeaf, CA: EtcdCA, CN: "kube-apiserver-etcd-client",
 		Usages: client, File: "apiserver-etcd-client",
-		HostPath: pkiDir + "apiserver-etcd-client.crt", HostKeyPath: pkiDir + "apiserver-etcd-client.key",
+		OnHost: pkiDir + "apiserver-etcd-client", KeyOnHost: true,
 		Purpose: "kube-apiserver → etcd client"},
 	// flannel runs on the host and talks to etcd with the v3 API
 	// (flannel-io/flannel#1562), so it needs its own etcd client certificate.
 	{Name: FlannelEtcdClient, Kind: KindLeaf, CA: EtcdCA, CN: "flannel",
 		Usages: client, File: "etcd/flannel-client",
-		HostPath: pkiDir + "etcd/flannel-client.crt", HostKeyPath: pkiDir + "etcd/flannel-client.key",
+		OnHost: pkiDir + "etcd/flannel-client", KeyOnHost: true,
 		Purpose: "flanneld → etcd client (etcd v3 backend)"},
 
 	// kign serve's certificate: hosts fetch their configs from delivery.url
@@ -200,6 +201,27 @@ var Table = []Spec{
 	{Name: DeliveryServing, Kind: KindLeaf, CA: CA, CN: "kign-serve", Usages: server,
 		SANs: deliverySANs, File: "delivery/serving", When: hasDeliveryURL,
 		Purpose: "kign serve's HTTPS certificate (names delivery.url's host)"},
+}
+
+// HostPath is where the row's certificate goes on the hosts (the public key
+// for the key pair); "" when it does not go to the hosts as a file.
+func (s Spec) HostPath() string {
+	switch {
+	case s.OnHost == "":
+		return ""
+	case s.Kind == KindKeyPair:
+		return s.OnHost + ".pub"
+	}
+	return s.OnHost + ".crt"
+}
+
+// HostKeyPath is where the row's private key goes on the hosts; "" keeps it
+// off them.
+func (s Spec) HostKeyPath() string {
+	if s.OnHost == "" || !s.KeyOnHost {
+		return ""
+	}
+	return s.OnHost + ".key"
 }
 
 // Lookup returns the table row named name.

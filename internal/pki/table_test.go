@@ -79,13 +79,13 @@ func TestTableRules(t *testing.T) {
 			return ""
 		}},
 		{"etcd certificates are signed by the etcd CA", func(_ int, s Spec) string {
-			if strings.HasPrefix(s.HostPath, "/etc/kubernetes/pki/etcd/") && s.Kind == KindLeaf && s.CA != EtcdCA {
+			if strings.HasPrefix(s.HostPath(), "/etc/kubernetes/pki/etcd/") && s.Kind == KindLeaf && s.CA != EtcdCA {
 				return "etcd file signed by " + s.CA
 			}
 			return ""
 		}},
 		{"host paths are kubeadm's folders", func(_ int, s Spec) string {
-			for _, p := range []string{s.HostPath, s.HostKeyPath} {
+			for _, p := range []string{s.HostPath(), s.HostKeyPath()} {
 				if p != "" && !strings.HasPrefix(p, "/etc/kubernetes/pki/") && !strings.HasPrefix(p, "/var/lib/kubelet/pki/") {
 					return "host path " + p
 				}
@@ -93,19 +93,19 @@ func TestTableRules(t *testing.T) {
 			return ""
 		}},
 		{"a key goes to hosts only with its certificate", func(_ int, s Spec) string {
-			if s.HostKeyPath != "" && s.HostPath == "" {
+			if s.HostKeyPath() != "" && s.HostPath() == "" {
 				return "key without certificate"
 			}
 			return ""
 		}},
 		{"of the CA keys only the kubernetes CA key goes to hosts", func(_ int, s Spec) string {
-			if s.Kind == KindCA && (s.HostKeyPath != "") != (s.Name == CA) {
+			if s.Kind == KindCA && (s.HostKeyPath() != "") != (s.Name == CA) {
 				return "CA key placement"
 			}
 			return ""
 		}},
 		{"admin never goes to a host", func(_ int, s Spec) string {
-			if slices.Contains(s.Orgs, "system:masters") && s.Name != APIServerKubeletClient && s.HostPath != "" {
+			if slices.Contains(s.Orgs, "system:masters") && s.Name != APIServerKubeletClient && s.HostPath() != "" {
 				return "system:masters credential on hosts"
 			}
 			return ""
@@ -130,7 +130,7 @@ func TestTableRules(t *testing.T) {
 		seen := map[string]string{}
 		for _, s := range Table {
 			c, k := s.BundlePaths("h")
-			for _, p := range []string{c, k, s.HostPath, s.HostKeyPath} {
+			for _, p := range []string{c, k, s.HostPath(), s.HostKeyPath()} {
 				if p == "" {
 					continue
 				}

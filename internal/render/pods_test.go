@@ -417,7 +417,7 @@ func TestStaticPodsErrors(t *testing.T) {
 func TestPKIFilesComeFromTheTable(t *testing.T) {
 	placed := map[string]bool{}
 	for _, s := range pki.Table {
-		placed[s.HostPath], placed[s.HostKeyPath] = true, true
+		placed[s.HostPath()], placed[s.HostKeyPath()] = true, true
 	}
 	p := testPlan(t, 3)
 	for name, pod := range podsByName(t, p, p.Hosts[0]) {
