@@ -5,7 +5,7 @@
 // cfssl CLI steps (guide.sh). hack/bench-pki.sh installs the cfssl CLI and
 // runs it:
 //
-//	go run ./internal/pki/bench -cfssl-bin DIR [-rounds 7] [-keys 112]
+//	go run ./internal/pki/bench -cfssl-bin DIR [-rounds 7] [-keys 112] [-hosts examples/seed/hosts.yaml]
 //
 // Rounds interleave the guide and kign so that both see the same load on a
 // shared machine; the table shows medians.
@@ -15,7 +15,6 @@ import (
 	_ "embed"
 	"flag"
 	"fmt"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/kign-project/kign/internal/inventory"
 	"github.com/kign-project/kign/internal/pki"
 	"github.com/kign-project/kign/internal/plan"
 )
@@ -36,16 +36,24 @@ func main() {
 	cfsslBin := flag.String("cfssl-bin", "", "folder holding the cfssl and cfssljson binaries (v1.6.5); empty skips the guide")
 	rounds := flag.Int("rounds", 7, "interleaved rounds of guide and kign runs")
 	keys := flag.Int("keys", 112, "RSA keys generated one after another (spread over the rounds) to measure one key's time")
+	hosts := flag.String("hosts", "examples/seed/hosts.yaml", "inventory whose certificate set kign makes")
 	flag.Parse()
-	if err := run(*cfsslBin, *rounds, *keys); err != nil {
+	if err := run(*hosts, *cfsslBin, *rounds, *keys); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-pki:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cfsslBin string, rounds, nkeys int) error {
+func run(hosts, cfsslBin string, rounds, nkeys int) error {
 	cores := runtime.GOMAXPROCS(0)
-	rsaPlan, ecPlan := seedPlan(pki.RSA), seedPlan(pki.ECDSA)
+	rsaPlan, err := loadPlan(hosts, pki.RSA)
+	if err != nil {
+		return err
+	}
+	ecPlan, err := loadPlan(hosts, pki.ECDSA)
+	if err != nil {
+		return err
+	}
 	keys := keyCount(rsaPlan)
 	startLoad := load1()
 	fmt.Printf("bench-pki: seed cluster, %d masters; %s, GOMAXPROCS %d, load %s\n", len(rsaPlan.Hosts), runtime.Version(), cores, loadavg())
@@ -123,23 +131,19 @@ func run(cfsslBin string, rounds, nkeys int) error {
 	return nil
 }
 
-// seedPlan is the PKI-relevant part of examples/seed/hosts.yaml (three
-// masters, the VIP, the service network), fixed here so that the benchmark
-// measures the same certificate set whatever the example later becomes.
-func seedPlan(alg string) *plan.Plan {
-	p := &plan.Plan{
-		ClusterName:        "seed",
-		Domain:             "cluster.local",
-		ServiceCIDR:        netip.MustParsePrefix("10.99.66.0/23"),
-		APIServerServiceIP: netip.MustParseAddr("10.99.66.1"),
-		VIP:                netip.MustParseAddr("10.22.108.250"),
-		APIServerPort:      6443,
-		PKI:                plan.PKIOptions{KeyAlgorithm: alg, CAValidity: plan.DefaultCAValidity, CertValidity: plan.DefaultCertValidity},
+// loadPlan builds the plan of an inventory (the seed example by default)
+// as kign gen does, with the given key algorithm.
+func loadPlan(path, alg string) (*plan.Plan, error) {
+	inv, rpt := inventory.Load(path)
+	if rpt.HasErrors() {
+		return nil, fmt.Errorf("%s", rpt.String())
 	}
-	for i, h := range []struct{ name, ip string }{{"master0", "10.22.108.20"}, {"master1", "10.22.108.79"}, {"master2", "10.22.108.92"}} {
-		p.Hosts = append(p.Hosts, plan.Host{Index: i, Name: h.name, IP: netip.MustParseAddr(h.ip)})
+	p, err := plan.Build(inv)
+	if err != nil {
+		return nil, err
 	}
-	return p
+	p.PKI.KeyAlgorithm = alg
+	return p, nil
 }
 
 // keyCount is how many keys a cold run makes: one per row and host.
