@@ -171,12 +171,7 @@ func (r *run) assertEtcd(ctx context.Context, want int) error {
 	if err != nil {
 		return err
 	}
-	healthy := 0
-	for _, h := range hs {
-		if h.Health {
-			healthy++
-		}
-	}
+	healthy := len(hs) - len(unhealthy(hs))
 	if healthy != want {
 		return fmt.Errorf("etcd: %d of %d endpoints healthy, want %d: %+v", healthy, len(hs), want, hs)
 	}

@@ -252,6 +252,17 @@ func etcdHealthy(ctx context.Context, via *host, endpoints []string) ([]etcdHeal
 	return hs, nil
 }
 
+// unhealthy is the endpoints of hs that are not healthy, in order.
+func unhealthy(hs []etcdHealth) []string {
+	var out []string
+	for _, h := range hs {
+		if !h.Health {
+			out = append(out, h.Endpoint)
+		}
+	}
+	return out
+}
+
 type etcdStatus struct {
 	Endpoint string `json:"Endpoint"`
 	Status   struct {

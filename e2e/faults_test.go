@@ -158,16 +158,9 @@ func (r *run) faultEtcd(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	healthy := 0
-	for _, h := range hs {
-		if h.Health {
-			healthy++
-		} else if h.Endpoint != "https://"+leader.ip.String()+":2379" {
-			return fmt.Errorf("etcd %s unhealthy, but only %s was stopped", h.Endpoint, leader.name)
-		}
-	}
-	if healthy != len(r.hosts)-1 {
-		return fmt.Errorf("etcd: %d healthy with one member stopped, want %d", healthy, len(r.hosts)-1)
+	stopped := "https://" + leader.ip.String() + ":2379"
+	if bad := unhealthy(hs); len(bad) != 1 || bad[0] != stopped || len(hs) != len(r.hosts) {
+		return fmt.Errorf("etcd: unhealthy %v of %d endpoints with only %s stopped, want only %s of %d", bad, len(hs), leader.name, stopped, len(r.hosts))
 	}
 	var lastErr error
 	deadline := time.Now().Add(60 * time.Second)
@@ -194,7 +187,7 @@ func (r *run) faultEtcd(ctx context.Context) error {
 	}
 	r.figure("etcd member loss tolerated")
 	r.logf("fault: with etcd on %s stopped, %d of %d members healthy and %s leading, writes through the VIP succeed",
-		leader.name, healthy, len(r.hosts), newLeader.name)
+		leader.name, len(hs)-1, len(r.hosts), newLeader.name)
 	r.logf("restore: starting etcd on %s again", leader.name)
 	if err := startPod(leader, "etcd"); err != nil {
 		return err

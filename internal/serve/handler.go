@@ -36,9 +36,8 @@ func (s *Server) ignition(w http.ResponseWriter, r *http.Request) {
 		fail(w, rec, http.StatusMethodNotAllowed, "method")
 		return
 	}
-	name, ok := strings.CutSuffix(r.PathValue("file"), ".ign")
-	h := s.hosts[name]
-	if !ok || h == nil {
+	h := s.hostOf(r, ".ign")
+	if h == nil {
 		fail(w, rec, http.StatusNotFound, "unknown host")
 		return
 	}
@@ -85,9 +84,8 @@ func (s *Server) ipxeByMAC(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) ipxeByName(w http.ResponseWriter, r *http.Request) {
 	rec := recordOf(w)
-	name, ok := strings.CutSuffix(r.PathValue("file"), ".ipxe")
-	h := s.hosts[name]
-	if !ok || h == nil {
+	h := s.hostOf(r, ".ipxe")
+	if h == nil {
 		fail(w, rec, http.StatusNotFound, "unknown host")
 		return
 	}
@@ -226,4 +224,13 @@ func slogLevel(status int) slog.Level {
 		return slog.LevelWarn
 	}
 	return slog.LevelInfo
+}
+
+// hostOf is the host a request's {file} names as <host><ext>, or nil.
+func (s *Server) hostOf(r *http.Request, ext string) *host {
+	name, ok := strings.CutSuffix(r.PathValue("file"), ext)
+	if !ok {
+		return nil
+	}
+	return s.hosts[name]
 }
