@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	baseutil "github.com/coreos/butane/base/util"
+	"github.com/kign-project/kign/internal/osvariant"
 	"gopkg.in/yaml.v3"
 )
 
@@ -183,4 +184,13 @@ func fastEqualsSlow(t *testing.T, sources []Source) (doc *Doc, text, fast []byte
 		t.Errorf("TranslateDoc and Translate disagree:\n%s\n%s", fast, slow)
 	}
 	return doc, text, fast
+}
+
+// Every OS row names a Butane spec that TranslateDoc can translate.
+func TestEveryOSHasATranslator(t *testing.T) {
+	for _, o := range osvariant.Table {
+		if _, ok := translators[o.ButaneVariant+"/"+o.ButaneVersion]; !ok {
+			t.Errorf("%s: no translator for %s %s", o.Name, o.ButaneVariant, o.ButaneVersion)
+		}
+	}
 }

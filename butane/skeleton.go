@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+
+	"github.com/kign-project/kign/internal/osvariant"
 )
 
 //go:embed controlplane.bu.tmpl
@@ -24,7 +26,7 @@ var skeleton = template.Must(template.New(SkeletonName).Option("missingkey=error
 // by the caller; commands are given as argument lists and joined here into
 // systemd's continued-line form.
 type SkeletonData struct {
-	Variant  Variant
+	OS       osvariant.OS
 	Hostname string
 
 	// ContainerdExecStart, when set, replaces containerd's ExecStart

@@ -3,44 +3,19 @@ package butane
 import (
 	"errors"
 	"fmt"
+
 	json "github.com/clarketm/json"
 
 	bconfig "github.com/coreos/butane/config"
 	"github.com/coreos/butane/config/common"
 	fcos1_6 "github.com/coreos/butane/config/fcos/v1_6"
 	flatcar1_1 "github.com/coreos/butane/config/flatcar/v1_1"
-	"github.com/coreos/ignition/v2/config/v3_4"
-	"github.com/coreos/ignition/v2/config/v3_5"
 	"github.com/coreos/vcontext/report"
 	"github.com/coreos/vcontext/validate"
 	"gopkg.in/yaml.v3"
+
+	"github.com/kign-project/kign/internal/osvariant"
 )
-
-// Variant pairs a Butane variant and version with the Ignition spec it
-// produces.
-type Variant struct {
-	OS            string // kign's name: fcos | flatcar
-	ButaneVariant string
-	ButaneVersion string
-	IgnitionSpec  string
-}
-
-// Variants kign generates for. Butane fcos 1.6.0 → Ignition 3.5.0 (what
-// current Fedora CoreOS reads); flatcar 1.1.0 → Ignition 3.4.0.
-var Variants = []Variant{
-	{OS: "fcos", ButaneVariant: "fcos", ButaneVersion: "1.6.0", IgnitionSpec: "3.5.0"},
-	{OS: "flatcar", ButaneVariant: "flatcar", ButaneVersion: "1.1.0", IgnitionSpec: "3.4.0"},
-}
-
-// VariantFor returns the variant of an OS name.
-func VariantFor(os string) (Variant, error) {
-	for _, v := range Variants {
-		if v.OS == os {
-			return v, nil
-		}
-	}
-	return Variant{}, fmt.Errorf("unknown OS %q (want fcos or flatcar)", os)
-}
 
 // translateOptions: file contents are stored as plain or base64 data URLs,
 // never gzipped. The configs stay readable (and diffable in review), and
@@ -67,21 +42,22 @@ func Translate(name string, doc []byte) ([]byte, error) {
 }
 
 // Validate parses an Ignition config with Ignition's parser for its spec
-// version (3.5.0 or 3.4.0) and fails on any error or warning.
+// version (the spec of one of kign's OS rows) and fails on any error or
+// warning.
 func Validate(ign []byte) error {
-	_, rpt, err := v3_5.Parse(ign)
-	if err != nil {
-		if _, rpt4, err4 := v3_4.Parse(ign); err4 == nil {
-			rpt, err = rpt4, nil
-		}
+	var head struct {
+		Ignition struct {
+			Version string `json:"version"`
+		} `json:"ignition"`
 	}
-	if err != nil {
-		return fmt.Errorf("ignition: %v\n%s", err, rpt.String())
+	if err := json.Unmarshal(ign, &head); err != nil {
+		return fmt.Errorf("ignition: %w", err)
 	}
-	if len(rpt.Entries) > 0 {
-		return fmt.Errorf("ignition:\n%s", rpt.String())
+	o, ok := osvariant.BySpec(head.Ignition.Version)
+	if !ok {
+		return fmt.Errorf("ignition: spec %q is not the spec of any OS kign supports", head.Ignition.Version)
 	}
-	return nil
+	return o.Parse(ign)
 }
 
 // TranslateDoc translates a merged document (MergeDoc) without printing
@@ -103,7 +79,8 @@ func TranslateDoc(name string, doc *Doc) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	t, ok := translators[head.Variant+"/"+head.Version]
-	if !ok {
+	o, known := osvariant.ByButane(head.Variant, head.Version)
+	if !ok || !known {
 		return nil, fmt.Errorf("%s: kign does not translate %s %s", name, head.Variant, head.Version)
 	}
 	rest, typed := doc.split()
@@ -121,14 +98,15 @@ func TranslateDoc(name string, doc *Doc) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if err := Validate(out); err != nil {
+	if err := o.Parse(out); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return out, nil
 }
 
-// translators is the registry of variant translators TranslateDoc uses,
-// keyed by "variant/version" (the same pairs as Variants).
+// translators is the registry of Butane spec translators TranslateDoc
+// uses, keyed by "variant/version"; every row of osvariant.Table names one
+// (TestEveryOSHasATranslator).
 var translators = map[string]func(*yaml.Node, direct, common.TranslateOptions) (any, report.Report, error){
 	"fcos/1.6.0": func(n *yaml.Node, d direct, o common.TranslateOptions) (any, report.Report, error) {
 		var c fcos1_6.Config

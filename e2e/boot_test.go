@@ -28,6 +28,9 @@ type host struct {
 	ign      string // the host's config from kign
 	// manifests is the static pod folder (the kubelet config's staticPodPath).
 	manifests string
+	// kubeletBin and etcdctlBin are the binaries kign's kubelet.service and
+	// flannel-netconf.service run (where the OS row puts them).
+	kubeletBin, etcdctlBin string
 
 	nspawn  *exec.Cmd
 	exited  chan struct{}
@@ -86,6 +89,15 @@ func prepareRoot(h *host) error {
 		return fmt.Errorf("%s: no staticPodPath (%v)", kubeletConfig, err)
 	}
 	h.manifests = cfg.StaticPodPath
+	h.kubeletBin = execBinary(string(unit))
+	netconf, err := os.ReadFile(filepath.Join(h.root, "etc/systemd/system/flannel-netconf.service"))
+	if err != nil {
+		return fmt.Errorf("flannel-netconf.service: %w", err)
+	}
+	h.etcdctlBin = execBinary(string(netconf))
+	if h.kubeletBin == "" || h.etcdctlBin == "" {
+		return fmt.Errorf("kubelet.service or flannel-netconf.service: no ExecStart binary")
+	}
 	dropin := fmt.Sprintf(`# Written by kign's end-to-end test (e2e/boot_test.go), not by kign.
 # There is no container runtime on the test machine, so the kubelet cannot
 # run its static pods. podrun (e2e/podrun) stands in for it: it reads the
@@ -94,10 +106,10 @@ func prepareRoot(h *host) error {
 # binary that Ignition fetched is still run once, to prove it is there and
 # executes.
 [Service]
-ExecStartPre=/opt/bin/kubelet --version
+ExecStartPre=%s --version
 ExecStart=
 ExecStart=/kign-e2e/bin/podrun kubelet --config=%s --images=/kign-e2e/images --state=/kign-e2e/state
-`, kubeletConfig)
+`, h.kubeletBin, kubeletConfig)
 	d := filepath.Join(h.root, "etc/systemd/system/kubelet.service.d")
 	if err := os.MkdirAll(d, 0o755); err != nil {
 		return err
@@ -128,6 +140,17 @@ func writeIfMissing(path string, data []byte, mode os.FileMode) error {
 	return os.WriteFile(path, data, mode)
 }
 
+// execBinary is the binary of a unit's (last) ExecStart= line.
+func execBinary(unit string) string {
+	bin := ""
+	for _, l := range strings.Split(unit, "\n") {
+		if v, ok := strings.CutPrefix(l, "ExecStart="); ok && v != "" {
+			bin = strings.Fields(v)[0]
+		}
+	}
+	return bin
+}
+
 // flagValue finds --name=value or --name value in a unit's command lines.
 func flagValue(unit, name string) string {
 	re := regexp.MustCompile(`--` + regexp.QuoteMeta(name) + `[= ]([^\s\\]+)`)
@@ -151,13 +174,42 @@ const osImagePreset = `# Written by kign's end-to-end test (e2e/boot_test.go): t
 disable *
 `
 
-// writeOSImage writes the /usr layer holding osImagePreset into dir.
-func writeOSImage(dir string) error {
+// writeOSImage writes the /usr layer holding osImagePreset into dir, and
+// the image's own /usr/local link on Fedora CoreOS (see osLayout).
+func writeOSImage(dir, osName string) error {
 	d := filepath.Join(dir, "lib/systemd/system-preset")
 	if err := os.MkdirAll(d, 0o755); err != nil {
 		return err
 	}
+	if osName == "fcos" {
+		if err := os.Symlink(usrLocalTarget, filepath.Join(dir, "local")); err != nil {
+			return err
+		}
+	}
 	return os.WriteFile(filepath.Join(d, "85-kign-e2e-os-image.preset"), []byte(osImagePreset), 0o644)
+}
+
+// usrLocalTarget is where Fedora CoreOS's /usr/local points: its image has
+// /usr/local -> ../var/usrlocal, so that /usr stays read-only while
+// /usr/local/bin is writable (and labelled bin_t). kign puts its binaries
+// there on FCOS (internal/osvariant).
+const usrLocalTarget = "../var/usrlocal"
+
+// osLayout gives a root, before Ignition writes it, the links of the OS
+// image that decide where Ignition's files land: on Fedora CoreOS,
+// /usr/local -> ../var/usrlocal, which Ignition follows as it does on a
+// machine. The booted container's /usr is the machine's (an overlay), so
+// without the link a file written to /usr/local/bin would be hidden.
+func osLayout(root, osName string) error {
+	if osName != "fcos" {
+		return nil
+	}
+	for _, d := range []string{"usr", "var/usrlocal"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			return err
+		}
+	}
+	return os.Symlink(usrLocalTarget, filepath.Join(root, "usr/local"))
 }
 
 // bootOptions are the machine-wide inputs to a boot.
@@ -266,7 +318,7 @@ func inContainer(ctx context.Context, h *host, argv ...string) (string, error) {
 		return "", fmt.Errorf("%s is not booted", h.name)
 	}
 	args := append([]string{"-t", strconv.Itoa(h.initPID), "-m", "-u", "-i", "-n", "-p", "-r", "-w", "--",
-		"/usr/bin/env", "-i", "PATH=/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin", "SYSTEMD_COLORS=0"}, argv...)
+		"/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin", "SYSTEMD_COLORS=0"}, argv...)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "nsenter", args...).CombinedOutput()

@@ -223,7 +223,7 @@ func apiserverReadyz(ctx context.Context, hubNS string, ca *x509.CertPool, ip ne
 // etcdctl runs the etcdctl that etcdctl-install.service unpacked on h,
 // with the health-check client certificate kign put there.
 func etcdctl(ctx context.Context, h *host, endpoints []string, args ...string) (string, error) {
-	argv := append([]string{"/opt/bin/etcdctl",
+	argv := append([]string{h.etcdctlBin,
 		"--endpoints=" + strings.Join(endpoints, ","),
 		"--cacert=/etc/kubernetes/pki/etcd/ca.crt",
 		"--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt",

@@ -133,3 +133,10 @@ func TestDropMount(t *testing.T) {
 		t.Fatal("dropMount of an unmounted path succeeded")
 	}
 }
+
+func TestExecBinary(t *testing.T) {
+	unit := "[Service]\nExecStartPre=/usr/bin/mkdir -p /x\nExecStart=/usr/local/bin/kubelet \\\n  --config=/var/lib/kubelet/config.yaml\n"
+	if got := execBinary(unit); got != "/usr/local/bin/kubelet" {
+		t.Fatalf("execBinary = %q", got)
+	}
+}

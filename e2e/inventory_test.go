@@ -18,6 +18,7 @@ import (
 type inventory struct {
 	Cluster struct {
 		Name              string `yaml:"name"`
+		OS                string `yaml:"os"`
 		KubernetesVersion string `yaml:"kubernetesVersion"`
 		PodCIDR           string `yaml:"podCIDR"`
 		ServiceCIDR       string `yaml:"serviceCIDR"`
@@ -38,6 +39,7 @@ type inventory struct {
 // cluster is the parsed, defaulted view of the inventory.
 type cluster struct {
 	name     string
+	os       string // cluster.os, default fcos
 	version  string // kign's Kubernetes version for this inventory
 	vip      netip.Addr
 	port     int
@@ -65,6 +67,9 @@ func loadInventory(path string) (*cluster, error) {
 	c := &cluster{name: inv.Cluster.Name, port: inv.Cluster.APIServer.Port, nodeMask: inv.Cluster.NodeCIDRMaskSize}
 	if c.port == 0 {
 		c.port = 6443
+	}
+	if c.os = inv.Cluster.OS; c.os == "" {
+		c.os = "fcos"
 	}
 	if c.nodeMask == 0 {
 		c.nodeMask = 24

@@ -258,6 +258,9 @@ func (r *run) applyAll() error {
 	var problems []string
 	for _, h := range r.hosts {
 		t0 := time.Now()
+		if err := osLayout(h.root, r.c.os); err != nil {
+			return fmt.Errorf("host %s: %w", h.name, err)
+		}
 		if err := applyIgnition(r.tools.Ignition, h); err != nil {
 			return fmt.Errorf("host %s: %w", h.name, err)
 		}
@@ -317,7 +320,7 @@ func (r *run) bootAll() error {
 		return fmt.Errorf("go build ./e2e/podrun: %v\n%s", err, out)
 	}
 	osImage := filepath.Join(r.dir, "os-image/usr")
-	if err := writeOSImage(osImage); err != nil {
+	if err := writeOSImage(osImage, r.c.os); err != nil {
 		return err
 	}
 	o := bootOptions{nspawnDir: r.tools.NspawnDir, usrExtra: r.tools.UsrExtra, osImage: osImage, images: images, podrunDir: bin}

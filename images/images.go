@@ -14,23 +14,18 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/kign-project/kign/internal/osvariant"
 )
 
-// OS variants.
+// OS variants (internal/osvariant holds their facts).
 const (
-	FCOS    = "fcos"
-	Flatcar = "flatcar"
+	FCOS    = osvariant.FCOS
+	Flatcar = osvariant.Flatcar
 )
 
 // Arches are the CPU architectures, in kign's (Go) names, that the catalog covers.
 var Arches = []string{"amd64", "arm64"}
-
-// Streams lists the release streams (FCOS) or channels (Flatcar) of each OS;
-// the first is the default.
-var Streams = map[string][]string{
-	FCOS:    {"stable", "testing", "next"},
-	Flatcar: {"stable", "beta", "alpha", "lts"},
-}
 
 // Image is one OS release for one architecture, ready to PXE boot.
 type Image struct {
@@ -84,7 +79,7 @@ func (i Image) Verified() bool {
 
 // Lookup returns the image of os at stream and version for arch, with every
 // URL below mirror when mirror is set. Empty arguments take defaults: the
-// first stream of Streams[os], the newest catalogued version of that stream
+// first stream of the OS (internal/osvariant), the newest catalogued version of that stream
 // (DefaultVersion) and amd64.
 //
 // A version absent from the catalog is accepted (an operator may pin a newer
@@ -94,10 +89,11 @@ func (i Image) Verified() bool {
 // mirror replaces the upstream release folder: the file NAME is fetched from
 // MIRROR/NAME, e.g. https://mirror.example/fcos/42.20250901.3.0/fedora-coreos-42.20250901.3.0-live-kernel.x86_64.
 func Lookup(os, stream, version, arch, mirror string) (Image, error) {
-	streams, ok := Streams[os]
-	if !ok {
-		return Image{}, fmt.Errorf("images: unknown OS %q (want %s or %s)", os, FCOS, Flatcar)
+	row, err := osvariant.Lookup(os)
+	if err != nil {
+		return Image{}, fmt.Errorf("images: %w", err)
 	}
+	streams := row.Streams
 	if stream == "" {
 		stream = streams[0]
 	}

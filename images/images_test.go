@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kign-project/kign/internal/osvariant"
 )
 
 var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -21,8 +23,8 @@ func TestCatalogRules(t *testing.T) {
 			if r.source == "" {
 				t.Errorf("no source: every version must cite where it comes from")
 			}
-			if !contains(Streams[r.os], r.stream) {
-				t.Errorf("stream %q not in Streams[%s]", r.stream, r.os)
+			if !contains(osvariant.MustLookup(r.os).Streams, r.stream) {
+				t.Errorf("stream %q not in the streams of %s", r.stream, r.os)
 			}
 			if !regexp.MustCompile(`^\d+(\.\d+)+$`).MatchString(r.version) {
 				t.Errorf("version %q is not dotted numbers", r.version)

@@ -49,8 +49,8 @@ func imageISOCmd() *Command {
 				if _, ok := p.Host(*host); !ok {
 					return fmt.Errorf("host %q is not in %s", *host, *hosts)
 				}
-				if p.OS != "fcos" {
-					return fmt.Errorf("only Fedora CoreOS live ISOs have an Ignition embed area; for %s, PXE-boot with %s or use a pointer config", p.OS, delivery.IgnitionImgName(*host))
+				if !p.OS.ISOEmbed {
+					return fmt.Errorf("%s's live ISO has no Ignition embed area (only Fedora CoreOS's has): PXE-boot with %s or use a pointer config", p.OS.Title, delivery.IgnitionImgName(*host))
 				}
 				ign, err := os.ReadFile(filepath.Join(*out, *host+".ign"))
 				if err != nil {

@@ -124,7 +124,7 @@ func serveHosts(inv *inventory.Inventory, p *plan.Plan, out string, secret []byt
 		script, err := os.ReadFile(filepath.Join(out, delivery.IPXEName(h.Name)))
 		if errors.Is(err, fs.ErrNotExist) {
 			if img == nil {
-				i, err := images.Lookup(p.OS, inv.Images.Stream, inv.Images.Version, inv.Artifacts.Arch, inv.Images.Mirror)
+				i, err := images.Lookup(p.OS.Name, inv.Images.Stream, inv.Images.Version, inv.Artifacts.Arch, inv.Images.Mirror)
 				if err != nil {
 					return nil, err
 				}

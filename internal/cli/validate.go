@@ -71,7 +71,7 @@ func validateCmd() *Command {
 
 // writeSummary prints the derived plan an operator checks before generating.
 func writeSummary(w io.Writer, p *plan.Plan) {
-	fmt.Fprintf(w, "cluster %s: %s, Kubernetes %s, %d control-plane hosts\n", p.ClusterName, p.OS, p.KubernetesVersion, len(p.Hosts))
+	fmt.Fprintf(w, "cluster %s: %s, Kubernetes %s, %d control-plane hosts\n", p.ClusterName, p.OS.Name, p.KubernetesVersion, len(p.Hosts))
 	fmt.Fprintf(w, "  API endpoint (VIP):     %s\n", p.APIServerEndpoint())
 	fmt.Fprintf(w, "  service CIDR:           %s (apiserver service IP %s, DNS %s)\n", p.ServiceCIDR, p.APIServerServiceIP, p.DNSServiceIP)
 	fmt.Fprintf(w, "  pod CIDR:               %s (a /%d per node, maxPods %d)\n", p.PodCIDR, p.NodeCIDRMaskSize, p.MaxPods)

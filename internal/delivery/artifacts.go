@@ -44,7 +44,7 @@ func HostArtifacts(p *plan.Plan, img images.Image, in HostInput, opt Options) (o
 		{Path: IgnitionImgName(name), Data: wrapped, Mode: 0o600},
 	}
 	if opt.DeliveryURL != "" {
-		ptr, err := Pointer(ConfigURL(opt.DeliveryURL, name), in.Ignition, opt.CAPEM, in.Token, p.OS)
+		ptr, err := Pointer(p.OS, ConfigURL(opt.DeliveryURL, name), in.Ignition, opt.CAPEM, in.Token)
 		if err != nil {
 			return nil, fmt.Errorf("host %q: %w", name, err)
 		}

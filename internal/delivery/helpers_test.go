@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kign-project/kign/images"
+	"github.com/kign-project/kign/internal/osvariant"
 	"github.com/kign-project/kign/internal/plan"
 )
 
@@ -61,7 +62,7 @@ func testCA(t *testing.T) []byte {
 func testPlan(os string) *plan.Plan {
 	return &plan.Plan{
 		ClusterName: "seed",
-		OS:          os,
+		OS:          osvariant.MustLookup(os),
 		Hosts: []plan.Host{
 			{Index: 0, Name: "master0", IP: netip.MustParseAddr("10.22.108.20"), MAC: "52:54:00:00:00:01"},
 			{Index: 1, Name: "master1", IP: netip.MustParseAddr("10.22.108.79"), MAC: "52:54:00:00:00:02"},

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kign-project/kign/images"
+	"github.com/kign-project/kign/internal/osvariant"
 	"github.com/kign-project/kign/internal/plan"
 )
 
@@ -58,32 +59,32 @@ func IgnitionImgName(host string) string { return host + "-ignition.img" }
 func IPXEName(host string) string { return host + ".ipxe" }
 
 // KernelArgs returns the kernel command line for booting img's live PXE
-// image on h, in order, as iPXE and matchbox profiles use it:
+// image with the facts of OS o, in order, as iPXE and matchbox profiles use
+// it:
 //
-//	fcos:    initrd=main [initrd=ignition] coreos.live.rootfs_url=ROOTFS
-//	         ignition.firstboot ignition.platform.id=metal [ignition.config.url=URL]
-//	flatcar: initrd=main [initrd=ignition] flatcar.first_boot=1 [ignition.config.url=URL]
+//	initrd=main [initrd=ignition] [ROOTFS-ARG=URL] FIRST-BOOT-ARGS
+//	[PLATFORM-ARG=ID] [ignition.config.url=URL] EXTRA
 //
-// (Fedora CoreOS docs, live-reference.adoc and live-booting-ipxe.adoc;
-// Flatcar docs, booting-with-ipxe.md.) The rootfs is fetched by URL, the
-// option that needs 2 GiB of RAM instead of 4.
-func KernelArgs(img images.Image, cfg IPXEConfig) []string {
+// fcos:    coreos.live.rootfs_url=URL ignition.firstboot ignition.platform.id=metal
+// flatcar: flatcar.first_boot=1
+//
+// The rootfs is fetched by URL, the option that needs 2 GiB of RAM instead
+// of 4.
+func KernelArgs(o osvariant.OS, img images.Image, cfg IPXEConfig) []string {
 	args := []string{"initrd=" + initrdMain}
 	if cfg.ConfigURL == "" {
 		args = append(args, "initrd="+initrdIgnition)
 	}
-	switch img.OS {
-	case images.FCOS:
+	if o.RootfsArg != "" && img.Rootfs.URL != "" {
+		args = append(args, o.RootfsArg+"="+img.Rootfs.URL)
+	}
+	args = append(args, o.FirstBootArgs...)
+	if o.PlatformArg != "" {
 		platform := cfg.PlatformID
 		if platform == "" {
 			platform = "metal"
 		}
-		args = append(args,
-			"coreos.live.rootfs_url="+img.Rootfs.URL,
-			"ignition.firstboot",
-			"ignition.platform.id="+platform)
-	case images.Flatcar:
-		args = append(args, "flatcar.first_boot=1")
+		args = append(args, o.PlatformArg+"="+platform)
 	}
 	if cfg.ConfigURL != "" {
 		args = append(args, "ignition.config.url="+cfg.ConfigURL)
@@ -101,7 +102,7 @@ func IPXEScript(p *plan.Plan, h plan.Host, img images.Image, cfg IPXEConfig) []b
 	b.WriteString("#!ipxe\n")
 	fmt.Fprintf(&b, "# kign: cluster %s, host %s: %s %s %s (%s). No secret in this script.\n",
 		oneLine(p.ClusterName), oneLine(h.Name), img.OS, img.Stream, img.Version, img.Arch)
-	fmt.Fprintf(&b, "kernel %s %s\n", img.Kernel.URL, strings.Join(KernelArgs(img, cfg), " "))
+	fmt.Fprintf(&b, "kernel %s %s\n", img.Kernel.URL, strings.Join(KernelArgs(p.OS, img, cfg), " "))
 	fmt.Fprintf(&b, "initrd --name %s %s\n", initrdMain, img.Initramfs.URL)
 	if cfg.ConfigURL == "" {
 		src := cfg.IgnitionImgURL

@@ -3,6 +3,8 @@ package delivery
 import (
 	"strings"
 	"testing"
+
+	"github.com/kign-project/kign/internal/osvariant"
 )
 
 func TestIPXEScript(t *testing.T) {
@@ -86,7 +88,7 @@ func TestKernelArgsPerVariant(t *testing.T) {
 	for _, tc := range tests {
 		for _, cfg := range []IPXEConfig{{}, {ConfigURL: "https://x/c.ign"}} {
 			t.Run(tc.os+" "+cfg.ConfigURL, func(t *testing.T) {
-				args := " " + strings.Join(KernelArgs(testImage(t, tc.os), cfg), " ")
+				args := " " + strings.Join(KernelArgs(osvariant.MustLookup(tc.os), testImage(t, tc.os), cfg), " ")
 				for _, m := range tc.must {
 					if !strings.Contains(args, " "+m) {
 						t.Errorf("missing %q in%s", m, args)

@@ -146,7 +146,7 @@ func ISOIgnition(iso io.ReaderAt) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return files[FCOSConfigPath], nil
+	return files[InstallerConfigPath], nil
 }
 
 var errNotFound = errors.New("not found")

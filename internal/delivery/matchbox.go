@@ -95,7 +95,7 @@ func Matchbox(p *plan.Plan, img images.Image, ign map[string][]byte, cfg Matchbo
 			warnings = append(warnings, fmt.Sprintf("WARNING: %s is Ignition spec %s; matchbox parses at most spec %s "+
 				"(poseidon/matchbox#1079) and would serve host %s an EMPTY config", id+".ign", v, matchboxMaxSpec, h.Name))
 		}
-		args := KernelArgs(img, IPXEConfig{
+		args := KernelArgs(p.OS, img, IPXEConfig{
 			ConfigURL:  base + "/ignition?mac=${mac:hexhyp}",
 			PlatformID: cfg.PlatformID,
 			ExtraArgs:  cfg.ExtraArgs,

@@ -13,10 +13,9 @@ import (
 	"net/url"
 	"strings"
 
-	v34 "github.com/coreos/ignition/v2/config/v3_4"
-	t34 "github.com/coreos/ignition/v2/config/v3_4/types"
-	v35 "github.com/coreos/ignition/v2/config/v3_5"
 	t35 "github.com/coreos/ignition/v2/config/v3_5/types"
+
+	"github.com/kign-project/kign/internal/osvariant"
 )
 
 // MaxUserData is AWS EC2's user-data limit, 16 KiB before base64
@@ -51,14 +50,13 @@ func HostToken(secret []byte, host string) string {
 // of fullConfig. The pattern is openshift-install's pointer configs
 // (pkg/asset/ignition/machine/node.go), with a per-host header added.
 //
-// variant picks the spec: fcos gives Ignition spec 3.5.0, flatcar 3.4.0,
-// the specs of Butane fcos 1.6.0 and flatcar 1.1.0. The result is validated
-// with that spec's parser and refused if it is not below MaxUserData.
+// The config has the Ignition spec of the OS o, is validated with that
+// spec's parser and is refused if it is not below MaxUserData.
 //
 // Ignition does not retry a 4xx answer: a wrong or reused token fails the
 // boot at once, with "GET result: Forbidden" (or "Gone") in its log. It
 // retries connection errors and 5xx for as long as the host waits.
-func Pointer(fullConfigURL string, fullConfig []byte, caPEM []byte, token string, variant string) ([]byte, error) {
+func Pointer(o osvariant.OS, fullConfigURL string, fullConfig []byte, caPEM []byte, token string) ([]byte, error) {
 	u, err := url.Parse(fullConfigURL)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("delivery: pointer: full config URL %q must be an https:// URL", fullConfigURL)
@@ -77,42 +75,24 @@ func Pointer(fullConfigURL string, fullConfig []byte, caPEM []byte, token string
 	ca := "data:text/plain;charset=utf-8;base64," + base64.StdEncoding.EncodeToString(caPEM)
 	header, bearer := "Authorization", "Bearer "+token
 
-	var out []byte
-	switch variant {
-	case "fcos":
-		cfg := t35.Config{Ignition: t35.Ignition{
-			Version: "3.5.0",
-			Config: t35.IgnitionConfig{Replace: t35.Resource{
-				Source:       &fullConfigURL,
-				HTTPHeaders:  t35.HTTPHeaders{{Name: header, Value: &bearer}},
-				Verification: t35.Verification{Hash: &hash},
-			}},
-			Security: t35.Security{TLS: t35.TLS{CertificateAuthorities: []t35.Resource{{Source: &ca}}}},
-		}}
-		if out, err = json.Marshal(cfg); err != nil {
-			return nil, err
-		}
-		if _, rpt, err := v35.Parse(out); err != nil || rpt.IsFatal() {
-			return nil, fmt.Errorf("delivery: pointer does not validate as spec 3.5.0: %v %s", err, rpt)
-		}
-	case "flatcar":
-		cfg := t34.Config{Ignition: t34.Ignition{
-			Version: "3.4.0",
-			Config: t34.IgnitionConfig{Replace: t34.Resource{
-				Source:       &fullConfigURL,
-				HTTPHeaders:  t34.HTTPHeaders{{Name: header, Value: &bearer}},
-				Verification: t34.Verification{Hash: &hash},
-			}},
-			Security: t34.Security{TLS: t34.TLS{CertificateAuthorities: []t34.Resource{{Source: &ca}}}},
-		}}
-		if out, err = json.Marshal(cfg); err != nil {
-			return nil, err
-		}
-		if _, rpt, err := v34.Parse(out); err != nil || rpt.IsFatal() {
-			return nil, fmt.Errorf("delivery: pointer does not validate as spec 3.4.0: %v %s", err, rpt)
-		}
-	default:
-		return nil, fmt.Errorf("delivery: pointer: unknown OS variant %q (want fcos or flatcar)", variant)
+	// The spec 3.5 types are a superset of 3.4's, and every field set here
+	// exists in both: the config is written as the OS's spec and checked by
+	// that spec's own parser.
+	cfg := t35.Config{Ignition: t35.Ignition{
+		Version: o.IgnitionSpec,
+		Config: t35.IgnitionConfig{Replace: t35.Resource{
+			Source:       &fullConfigURL,
+			HTTPHeaders:  t35.HTTPHeaders{{Name: header, Value: &bearer}},
+			Verification: t35.Verification{Hash: &hash},
+		}},
+		Security: t35.Security{TLS: t35.TLS{CertificateAuthorities: []t35.Resource{{Source: &ca}}}},
+	}}
+	out, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.Parse(out); err != nil {
+		return nil, fmt.Errorf("delivery: pointer: %w", err)
 	}
 	out = append(out, '\n')
 	if len(out) >= MaxUserData {

@@ -17,6 +17,7 @@ import (
 
 	v34 "github.com/coreos/ignition/v2/config/v3_4"
 	v35 "github.com/coreos/ignition/v2/config/v3_5"
+	"github.com/kign-project/kign/internal/osvariant"
 )
 
 func TestPointer(t *testing.T) {
@@ -29,7 +30,7 @@ func TestPointer(t *testing.T) {
 
 	for _, variant := range []string{"fcos", "flatcar"} {
 		t.Run(variant, func(t *testing.T) {
-			ptr, err := Pointer(url, full, ca, token, variant)
+			ptr, err := Pointer(osvariant.MustLookup(variant), url, full, ca, token)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,7 +91,7 @@ func TestPointerSizeWithLargeCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	ptr, err := Pointer("https://kign.example:8443/ignition/master0.ign", []byte(`{"ignition":{"version":"3.5.0"}}`), ca, strings.Repeat("a", 64), "fcos")
+	ptr, err := Pointer(osvariant.MustLookup("fcos"), "https://kign.example:8443/ignition/master0.ign", []byte(`{"ignition":{"version":"3.5.0"}}`), ca, strings.Repeat("a", 64))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,11 +116,10 @@ func TestPointerErrors(t *testing.T) {
 		{"header injection", "https://h/a.ign", "t\r\nX-Evil: 1", "fcos", ca, full, "token"},
 		{"not a CA", "https://h/a.ign", "t", "fcos", []byte("hello"), full, "PEM"},
 		{"empty CA", "https://h/a.ign", "t", "fcos", nil, full, "empty CA"},
-		{"unknown variant", "https://h/a.ign", "t", "rhcos", ca, full, "variant"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Pointer(tc.url, tc.full, tc.ca, tc.token, tc.variant)
+			_, err := Pointer(osvariant.MustLookup(tc.variant), tc.url, tc.full, tc.ca, tc.token)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}

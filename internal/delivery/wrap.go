@@ -25,19 +25,14 @@ import (
 
 	"github.com/cavaliergopher/cpio"
 	"github.com/ulikunitz/xz"
+
+	"github.com/kign-project/kign/internal/osvariant"
 )
 
-// Initrd paths of the config inside a wrapped initrd.
-const (
-	// FCOSConfigPath is where Fedora CoreOS's initramfs looks for an
-	// appended config, as `coreos-installer pxe ignition wrap` writes it
-	// (coreos/coreos-installer src/live/embed.rs INITRD_IGNITION_PATH).
-	FCOSConfigPath = "config.ign"
-	// FlatcarConfigPath is where Flatcar's initramfs looks for a config in
-	// an appended "custom OEM" initrd (flatcar-docs booting-with-pxe.md,
-	// "Adding a Custom OEM"; path restored by flatcar/bootengine#88).
-	FlatcarConfigPath = "usr/share/oem/config.ign"
-)
+// InstallerConfigPath is where `coreos-installer pxe ignition wrap` and
+// `iso ignition embed` put the config in their initrd
+// (coreos/coreos-installer src/live/embed.rs INITRD_IGNITION_PATH).
+const InstallerConfigPath = "config.ign"
 
 // maxConfigSize bounds what WrapIgnition accepts and what UnwrapIgnition
 // decompresses: far above any real config, far below a memory problem.
@@ -51,29 +46,14 @@ const maxConfigSize = 64 << 20
 // deterministic. Append it to the FCOS live initramfs as an extra initrd, or
 // embed it in a live ISO (EmbedISO).
 func WrapIgnition(ign []byte) ([]byte, error) {
-	return WrapFiles(map[string][]byte{FCOSConfigPath: ign})
+	return WrapFiles(map[string][]byte{InstallerConfigPath: ign})
 }
 
-// WrapIgnitionFor wraps ign at the path the OS variant reads an appended
-// config from: config.ign for fcos, usr/share/oem/config.ign (with its
-// parent folders, mode 0755) for flatcar.
-func WrapIgnitionFor(os string, ign []byte) ([]byte, error) {
-	p, err := ConfigPath(os)
-	if err != nil {
-		return nil, err
-	}
-	return WrapFiles(map[string][]byte{p: ign})
-}
-
-// ConfigPath is the initrd path of an appended config for the OS variant.
-func ConfigPath(os string) (string, error) {
-	switch os {
-	case "fcos":
-		return FCOSConfigPath, nil
-	case "flatcar":
-		return FlatcarConfigPath, nil
-	}
-	return "", fmt.Errorf("delivery: unknown OS variant %q (want fcos or flatcar)", os)
+// WrapIgnitionFor wraps ign at the path the OS's initramfs reads an
+// appended config from (its row's InitrdConfigPath), with the parent
+// folders that path needs (mode 0755).
+func WrapIgnitionFor(o osvariant.OS, ign []byte) ([]byte, error) {
+	return WrapFiles(map[string][]byte{o.InitrdConfigPath: ign})
 }
 
 // WrapFiles builds an xz-compressed newc initrd holding files (path ->

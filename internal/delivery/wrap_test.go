@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kign-project/kign/internal/osvariant"
 	"github.com/kign-project/kign/internal/testtool"
 )
 
@@ -31,11 +32,11 @@ func TestWrapIgnitionWithRealTools(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ign := testConfig("master0", tc.size)
-			img, err := WrapIgnitionFor(tc.os, ign)
+			img, err := WrapIgnitionFor(osvariant.MustLookup(tc.os), ign)
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, _ := WrapIgnitionFor(tc.os, ign)
+			again, _ := WrapIgnitionFor(osvariant.MustLookup(tc.os), ign)
 			if !bytes.Equal(img, again) {
 				t.Errorf("wrapping is not deterministic")
 			}
@@ -104,21 +105,14 @@ func TestWrapErrors(t *testing.T) {
 	tests := []struct {
 		name  string
 		files map[string][]byte
-		os    string
 	}{
-		{"absolute path", map[string][]byte{"/config.ign": nil}, ""},
-		{"parent path", map[string][]byte{"../config.ign": nil}, ""},
-		{"unclean path", map[string][]byte{"a//config.ign": nil}, ""},
-		{"unknown variant", nil, "rhcos"},
+		{"absolute path", map[string][]byte{"/config.ign": nil}},
+		{"parent path", map[string][]byte{"../config.ign": nil}},
+		{"unclean path", map[string][]byte{"a//config.ign": nil}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var err error
-			if tc.os != "" {
-				_, err = WrapIgnitionFor(tc.os, []byte("{}"))
-			} else {
-				_, err = WrapFiles(tc.files)
-			}
+			_, err := WrapFiles(tc.files)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -156,7 +150,7 @@ func BenchmarkWrapSeed(b *testing.B) {
 	}
 	b.SetBytes(int64(len(ign)))
 	for i := 0; i < b.N; i++ {
-		if _, err := WrapIgnitionFor("fcos", ign); err != nil {
+		if _, err := WrapIgnitionFor(osvariant.MustLookup("fcos"), ign); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -45,9 +45,9 @@ func TestStructure(t *testing.T) {
 func checkHost(t *testing.T, p *plan.Plan, b *pki.Bundle, hc HostConfig) {
 	h := hc.Host
 	ph := parseIgnition(t, hc.Ignition)
-	wantSpec := map[string]string{"fcos": "3.5.0", "flatcar": "3.4.0"}[p.OS]
+	wantSpec := map[string]string{"fcos": "3.5.0", "flatcar": "3.4.0"}[p.OS.Name]
 	if ph.Raw.Ignition.Version != wantSpec {
-		t.Errorf("ignition version %s, want %s for %s", ph.Raw.Ignition.Version, wantSpec, p.OS)
+		t.Errorf("ignition version %s, want %s for %s", ph.Raw.Ignition.Version, wantSpec, p.OS.Name)
 	}
 	if got := string(ph.Files["/etc/hostname"].Data); got != h.Name {
 		t.Errorf("/etc/hostname = %q", got)
@@ -430,7 +430,7 @@ func checkFlannel(t *testing.T, p *plan.Plan, h plan.Host, ph parsedHost) {
 }
 
 func checkDownloads(t *testing.T, p *plan.Plan, ph parsedHost) {
-	for path, name := range map[string]string{render.KubeletBin: catalog.Kubelet, render.CNIPluginsTarball: catalog.CNIPlugins, render.EtcdTarball: catalog.Etcd, render.FlanneldBin: catalog.Flanneld, render.FlannelCNIBin: catalog.FlannelCNIPlugin} {
+	for path, name := range map[string]string{render.KubeletBin(p.OS): catalog.Kubelet, render.CNIPluginsTarball: catalog.CNIPlugins, render.EtcdTarball: catalog.Etcd, render.FlanneldBin(p.OS): catalog.Flanneld, render.FlannelCNIBin: catalog.FlannelCNIPlugin} {
 		f, ok := ph.Files[path]
 		a, _ := p.Artifacts.File(name)
 		if !ok || f.Source != a.URL {

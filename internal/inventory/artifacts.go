@@ -1,8 +1,6 @@
 package inventory
 
 import (
-	"github.com/kign-project/kign/images"
-
 	"fmt"
 	"regexp"
 	"slices"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kign-project/kign/internal/catalog"
+	"github.com/kign-project/kign/internal/osvariant"
 )
 
 // pki checks how certificates are made.
@@ -175,8 +174,9 @@ var osVersion = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$`)
 func (v *validator) images() {
 	im := v.inv.Images
 	if im.Stream != "" && v.os != "" {
-		if !slices.Contains(images.Streams[v.os], im.Stream) {
-			v.errorf("images.stream", "%q is not a %s stream (%s)%s", im.Stream, v.os, strings.Join(images.Streams[v.os], ", "), didYouMean(im.Stream, images.Streams[v.os]))
+		streams := osvariant.MustLookup(v.os).Streams
+		if !slices.Contains(streams, im.Stream) {
+			v.errorf("images.stream", "%q is not a %s stream (%s)%s", im.Stream, v.os, strings.Join(streams, ", "), didYouMean(im.Stream, streams))
 		}
 	}
 	if im.Version != "" && !osVersion.MatchString(im.Version) {

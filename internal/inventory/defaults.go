@@ -1,12 +1,16 @@
 package inventory
 
-import "time"
+import (
+	"time"
+
+	"github.com/kign-project/kign/internal/osvariant"
+)
 
 // Defaults for fields left out of hosts.yaml. They live here, beside the
 // schema, because validation checks the values that will actually be used;
 // internal/plan applies them.
 const (
-	DefaultOS               = "fcos"
+	DefaultOS               = osvariant.Default
 	DefaultDomain           = "cluster.local"
 	DefaultNodeCIDRMaskSize = 24
 	DefaultArch             = "amd64"

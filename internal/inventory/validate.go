@@ -9,6 +9,7 @@ import (
 
 	"github.com/kign-project/kign/internal/catalog"
 	"github.com/kign-project/kign/internal/diag"
+	"github.com/kign-project/kign/internal/osvariant"
 )
 
 // Validate checks the values of an inventory and how they fit together,
@@ -167,7 +168,7 @@ func (v *validator) cluster() {
 	v.os = DefaultOS
 	if c.OS != "" {
 		v.os = ""
-		if v.oneOf("cluster.os", c.OS, "fcos", "flatcar") {
+		if v.oneOf("cluster.os", c.OS, osvariant.Names()...) {
 			v.os = c.OS
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/kign-project/kign/images"
 	"github.com/kign-project/kign/internal/catalog"
 	"github.com/kign-project/kign/internal/inventory"
+	"github.com/kign-project/kign/internal/osvariant"
 )
 
 // Defaults applied when the inventory leaves a field out. The schema's own
@@ -40,7 +41,6 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 	c := inv.Cluster
 	p := &Plan{
 		ClusterName:       c.Name,
-		OS:                or(c.OS, DefaultOS),
 		KubernetesVersion: or(c.KubernetesVersion, catalog.Default()),
 		Domain:            or(c.Domain, DefaultDomain),
 		NodeCIDRMaskSize:  orInt(c.NodeCIDRMaskSize, DefaultNodeCIDRMaskSize),
@@ -50,6 +50,9 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 		EtcdToken:         "kign-" + c.Name,
 	}
 	var err error
+	if p.OS, err = osvariant.Lookup(or(c.OS, DefaultOS)); err != nil {
+		return nil, fmt.Errorf("cluster.os: %w", err)
+	}
 	if p.ServiceCIDR, err = netip.ParsePrefix(c.ServiceCIDR); err != nil {
 		return nil, fmt.Errorf("cluster.serviceCIDR: %w", err)
 	}
@@ -137,7 +140,7 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 	if p.Artifacts, err = ApplyArtifacts(set, inv.Artifacts); err != nil {
 		return nil, err
 	}
-	if p.Image, err = images.Lookup(p.OS, inv.Images.Stream, inv.Images.Version, set.Arch, inv.Images.Mirror); err != nil {
+	if p.Image, err = images.Lookup(p.OS.Name, inv.Images.Stream, inv.Images.Version, set.Arch, inv.Images.Mirror); err != nil {
 		return nil, fmt.Errorf("images: %w", err)
 	}
 	p.DeliveryURL = strings.TrimRight(inv.Delivery.URL, "/")

@@ -10,12 +10,14 @@ import (
 
 	"github.com/kign-project/kign/images"
 	"github.com/kign-project/kign/internal/catalog"
+	"github.com/kign-project/kign/internal/osvariant"
 )
 
 // Plan is the derived model of one cluster.
 type Plan struct {
-	ClusterName       string
-	OS                string // fcos | flatcar
+	ClusterName string
+	// OS is the row of the cluster's OS: every OS fact a stage needs.
+	OS                osvariant.OS
 	KubernetesVersion string // "v1.36.4"
 	Domain            string // cluster.local
 	ServiceCIDR       netip.Prefix

@@ -22,12 +22,8 @@ const (
 // skeleton carries units and fixed text. Only this host's per-host keys are
 // included, never another host's.
 func Host(p *plan.Plan, b *pki.Bundle, h plan.Host) (generated *butane.Config, skeleton butane.SkeletonData, err error) {
-	v, err := butane.VariantFor(p.OS)
-	if err != nil {
-		return nil, skeleton, err
-	}
 	r := hostRenderer{p: p, b: b, h: h}
-	r.cfg = &butane.Config{Variant: v.ButaneVariant, Version: v.ButaneVersion, Storage: &butane.Storage{}}
+	r.cfg = &butane.Config{Variant: p.OS.ButaneVariant, Version: p.OS.ButaneVersion, Storage: &butane.Storage{}}
 	steps := []struct {
 		what string
 		fn   func() error
@@ -44,7 +40,7 @@ func Host(p *plan.Plan, b *pki.Bundle, h plan.Host) (generated *butane.Config, s
 			return nil, skeleton, fmt.Errorf("host %q: %s: %w", h.Name, s.what, err)
 		}
 	}
-	skeleton, err = r.skeleton(v)
+	skeleton, err = r.skeleton()
 	if err != nil {
 		return nil, skeleton, fmt.Errorf("host %q: skeleton: %w", h.Name, err)
 	}
@@ -176,8 +172,8 @@ func (r *hostRenderer) downloads() error {
 		name, path string
 		mode       butane.Mode
 	}{
-		{catalog.Kubelet, KubeletBin, modeExec},
-		{catalog.Flanneld, FlanneldBin, modeExec},
+		{catalog.Kubelet, KubeletBin(r.p.OS), modeExec},
+		{catalog.Flanneld, FlanneldBin(r.p.OS), modeExec},
 		{catalog.FlannelCNIPlugin, FlannelCNIBin, modeExec},
 		{catalog.CNIPlugins, CNIPluginsTarball, modePublic},
 		{catalog.Etcd, EtcdTarball, modePublic},
@@ -206,11 +202,11 @@ func (r *hostRenderer) users() error {
 	return nil
 }
 
-func (r *hostRenderer) skeleton(v butane.Variant) (butane.SkeletonData, error) {
+func (r *hostRenderer) skeleton() (butane.SkeletonData, error) {
 	d := butane.SkeletonData{
-		Variant:            v,
+		OS:                 r.p.OS,
 		Hostname:           r.h.Name,
-		BinDir:             BinDir,
+		BinDir:             r.p.OS.BinDir,
 		CNIBinDir:          CNIBinDir,
 		CNIPluginsTarball:  CNIPluginsTarball,
 		EtcdTarball:        EtcdTarball,
@@ -219,17 +215,15 @@ func (r *hostRenderer) skeleton(v butane.Variant) (butane.SkeletonData, error) {
 		FlannelRunDir:      FlannelRunDir,
 		FlanneldEnvFile:    FlanneldEnvFile,
 	}
-	if v.OS == "flatcar" {
-		d.ContainerdExecStart = "/usr/bin/containerd --config " + ContainerdConfigFile
-	}
+	d.ContainerdExecStart = r.p.OS.ContainerdExecStart
 	var err error
-	if d.KubeletExec, err = butane.ExecLine(append([]string{KubeletBin}, KubeletArgs(r.p, r.h)...)...); err != nil {
+	if d.KubeletExec, err = butane.ExecLine(append([]string{KubeletBin(r.p.OS)}, KubeletArgs(r.p, r.h)...)...); err != nil {
 		return d, err
 	}
-	if d.FlanneldExec, err = butane.ExecLine(append([]string{FlanneldBin}, FlanneldArgs(r.p, r.h)...)...); err != nil {
+	if d.FlanneldExec, err = butane.ExecLine(append([]string{FlanneldBin(r.p.OS)}, FlanneldArgs(r.p, r.h)...)...); err != nil {
 		return d, err
 	}
-	if d.FlannelNetConfExec, err = butane.ExecLine(append([]string{EtcdctlBin}, FlannelNetConfPutArgs(r.p)...)...); err != nil {
+	if d.FlannelNetConfExec, err = butane.ExecLine(append([]string{EtcdctlBin(r.p.OS)}, FlannelNetConfPutArgs(r.p)...)...); err != nil {
 		return d, err
 	}
 	return d, nil

@@ -6,6 +6,8 @@
 // It does no I/O.
 package render
 
+import "github.com/kign-project/kign/internal/osvariant"
+
 // Paths on a master. They follow kubeadm's layout, so operators find things
 // where they expect them; every path a flag names is listed here once.
 const (
@@ -14,12 +16,12 @@ const (
 	PKIDir        = "/etc/kubernetes/pki"
 	EtcdPKIDir    = "/etc/kubernetes/pki/etcd"
 
-	// Binaries downloaded at first boot live in /opt/bin: /usr is read-only
-	// on both Fedora CoreOS and Flatcar.
-	BinDir      = "/opt/bin"
-	KubeletBin  = "/opt/bin/kubelet"
-	FlanneldBin = "/opt/bin/flanneld"
-	EtcdctlBin  = "/opt/bin/etcdctl"
+	// Binaries downloaded at first boot go to the OS row's BinDir
+	// (KubeletBin, FlanneldBin, EtcdctlBin): /usr is read-only on both
+	// OSes, and where else systemd may execute a file differs.
+	KubeletName  = "kubelet"
+	FlanneldName = "flanneld"
+	EtcdctlName  = "etcdctl"
 
 	// Tarballs Ignition downloads, unpacked by oneshot units before kubelet.
 	DownloadDir       = "/opt/kign/downloads"
@@ -72,3 +74,9 @@ const (
 	SchedulerPort         = 10259
 	ProxyHealthzPort      = 10256
 )
+
+// KubeletBin, FlanneldBin and EtcdctlBin are where the downloaded binaries
+// live on OS o.
+func KubeletBin(o osvariant.OS) string  { return o.Bin(KubeletName) }
+func FlanneldBin(o osvariant.OS) string { return o.Bin(FlanneldName) }
+func EtcdctlBin(o osvariant.OS) string  { return o.Bin(EtcdctlName) }

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kign-project/kign/internal/catalog"
+	"github.com/kign-project/kign/internal/osvariant"
 	"github.com/kign-project/kign/internal/pki"
 	"github.com/kign-project/kign/internal/plan"
 )
@@ -27,7 +28,7 @@ func testPlan(t testing.TB, n int) *plan.Plan {
 	}
 	p := &plan.Plan{
 		ClusterName:        "test",
-		OS:                 "fcos",
+		OS:                 osvariant.MustLookup("fcos"),
 		KubernetesVersion:  "v1.36.4",
 		Domain:             "cluster.local",
 		ServiceCIDR:        netip.MustParsePrefix("10.96.0.0/12"),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kign-project/kign/internal/delivery"
+	"github.com/kign-project/kign/internal/osvariant"
 	"github.com/kign-project/kign/internal/testtool"
 )
 
@@ -90,7 +91,7 @@ func TestPointerWithRealIgnition(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, base, _ := start(t, Config{CertPEM: pki.CertPEM, KeyPEM: pki.KeyPEM, Hosts: hosts, Once: tc.once})
-			ptr, err := delivery.Pointer(delivery.ConfigURL(base, "master0"), tc.hashOf, pki.CAPEM, tc.token, "fcos")
+			ptr, err := delivery.Pointer(osvariant.MustLookup("fcos"), delivery.ConfigURL(base, "master0"), tc.hashOf, pki.CAPEM, tc.token)
 			if err != nil {
 				t.Fatal(err)
 			}
