@@ -138,8 +138,9 @@ func checkFlags(t *testing.T, p *plan.Plan, h plan.Host, pods map[string]*corev1
 			"service-account-issuer": "https://kubernetes.default.svc." + p.Domain,
 		},
 		"kube-controller-manager": {
-			"cluster-cidr": p.PodCIDR.String(), "node-cidr-mask-size": strconv.Itoa(p.NodeCIDRMaskSize),
-			"allocate-node-cidrs": "true", "leader-elect": "true", "service-cluster-ip-range": p.ServiceCIDR.String(),
+			// flannel's etcd leases own the node subnets, not the controller-manager.
+			"cluster-cidr": "", "node-cidr-mask-size": "",
+			"allocate-node-cidrs": "false", "leader-elect": "true", "service-cluster-ip-range": p.ServiceCIDR.String(),
 			"cluster-name": p.ClusterName,
 		},
 		"kube-scheduler": {"leader-elect": "true"},

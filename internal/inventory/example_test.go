@@ -100,8 +100,18 @@ func TestDecodeEveryField(t *testing.T) {
 		  sshAuthorizedKeys: ["`+ed25519Key+`"]
 		  keepalived: {virtualRouterID: 7, password: abcdefgh}
 		  maxPods: 100
+		  installDisk: /dev/disk/by-id/wwn-0x5000c500a0b1c2d3
+		  network: {prefixLength: 24, gateway: 192.168.1.1, dns: [192.168.1.2]}
+		  updates: {strategy: windows, window: {days: [Sat], start: "03:00", length: 1h}}
 		hosts:
-		  - {name: m0, ip: 192.168.1.11, interface: eno1, mac: "52:54:00:12:34:56", overlays: [m0.bu]}
+		  - name: m0
+		    ip: 192.168.1.11
+		    interface: eno1
+		    mac: "52:54:00:12:34:56"
+		    overlays: [m0.bu]
+		    installDisk: /dev/vda
+		    network: {address: 192.168.1.11/24, gateway: 192.168.1.1, dns: [192.168.1.3]}
+		    updateWindow: {days: [Sun], start: "04:00", length: 30m}
 		pki: {keyAlgorithm: ecdsa, caValidity: 87600h, certValidity: 8760h}
 		artifacts:
 		  arch: amd64
@@ -111,7 +121,7 @@ func TestDecodeEveryField(t *testing.T) {
 		    etcd: {url: "https://mirror.example/etcd.tgz", sha256: `+sum256+`, sha512: `+sum512+`, image: "registry.example/etcd:3.6.14-0"}
 		  allowUnverified: [flanneld, flannel-cni-plugin]
 		images: {stream: stable, version: 42.20250901.3.0, mirror: "https://mirror.example/fcos"}
-		delivery: {url: "https://10.22.108.5:8443"}
+		delivery: {url: "https://10.22.108.5:8443", boot: install}
 		overlays: [common.bu]
 		`)))
 	assertDiagnostics(t, rep, nil)

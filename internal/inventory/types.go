@@ -39,6 +39,56 @@ type Cluster struct {
 	Keepalived        Keepalived `yaml:"keepalived,omitempty"`
 	// MaxPods is the kubelet's maxPods; default 110.
 	MaxPods int `yaml:"maxPods,omitempty"`
+	// InstallDisk is the disk a live (PXE, ISO) boot installs the OS to,
+	// for every host without its own hosts[].installDisk; default /dev/sda.
+	InstallDisk string `yaml:"installDisk,omitempty"`
+	// Network is the static addressing shared by every host; without it
+	// (and without hosts[].network.address) hosts take DHCP.
+	Network Network `yaml:"network,omitempty"`
+	// Updates says how the OS's update agent may reboot the masters.
+	Updates Updates `yaml:"updates,omitempty"`
+}
+
+// Network is static IPv4 addressing on a host's interface.
+type Network struct {
+	// PrefixLength is the length of the hosts' subnet (24 for a /24); it
+	// turns static addressing on for every host, with hosts[].ip.
+	PrefixLength int `yaml:"prefixLength,omitempty"`
+	// Gateway is the default route; it must lie in the host's subnet.
+	Gateway string `yaml:"gateway,omitempty"`
+	// DNS lists the name servers, in order.
+	DNS []string `yaml:"dns,omitempty"`
+}
+
+// HostNetwork is one host's static addressing; unset fields come from
+// cluster.network.
+type HostNetwork struct {
+	// Address is IP/PREFIX; its IP must be hosts[].ip.
+	Address string   `yaml:"address,omitempty"`
+	Gateway string   `yaml:"gateway,omitempty"`
+	DNS     []string `yaml:"dns,omitempty"`
+}
+
+// Updates sets how OS updates reboot the masters: never two at once.
+type Updates struct {
+	// Strategy is "windows" (default: each host reboots for an update only
+	// in its own window, and no two windows overlap) or "off" (no automatic
+	// update reboots; reboot the masters by hand, one at a time).
+	Strategy string `yaml:"strategy,omitempty"`
+	// Window is the first host's window; each next host's window follows
+	// the one before after a gap as long as the window. Default: every
+	// day, 02:00 UTC, 30m.
+	Window Window `yaml:"window,omitempty"`
+}
+
+// Window is a weekly time slot, in UTC.
+type Window struct {
+	// Days are the weekdays (Mon, Tue, ...); default every day.
+	Days []string `yaml:"days,omitempty"`
+	// Start is HH:MM, 24-hour, UTC.
+	Start string `yaml:"start,omitempty"`
+	// Length is a Go duration of whole minutes, e.g. 30m or 1h.
+	Length string `yaml:"length,omitempty"`
 }
 
 // APIServer describes how clients reach the Kubernetes API.
@@ -63,6 +113,14 @@ type Host struct {
 	Interface string   `yaml:"interface,omitempty"`
 	MAC       string   `yaml:"mac,omitempty"`
 	Overlays  []string `yaml:"overlays,omitempty"`
+	// InstallDisk overrides cluster.installDisk for this host; prefer a
+	// stable /dev/disk/by-id/... or /dev/disk/by-path/... name.
+	InstallDisk string `yaml:"installDisk,omitempty"`
+	// Network is this host's static addressing (see cluster.network).
+	Network HostNetwork `yaml:"network,omitempty"`
+	// UpdateWindow, when set, is this host's own update window instead of
+	// the derived one; kign refuses windows that overlap another host's.
+	UpdateWindow Window `yaml:"updateWindow,omitempty"`
 }
 
 // PKI sets how certificates are made.
@@ -115,4 +173,9 @@ type Delivery struct {
 	// URL is the base URL of `kign serve` as the hosts reach it, e.g.
 	// https://10.22.108.5:8443. Pointer configs and iPXE scripts point there.
 	URL string `yaml:"url,omitempty"`
+	// Boot is "install" (default: the PXE and ISO boots install the OS to
+	// the host's installDisk and reboot into it, where Ignition applies the
+	// host's config) or "live" (the master runs from RAM and loses etcd's
+	// data on every reboot; for tests only, warned about on every run).
+	Boot string `yaml:"boot,omitempty"`
 }

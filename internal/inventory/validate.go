@@ -49,6 +49,7 @@ func validate(inv *Inventory, bad map[string]bool) diag.Report {
 	v.cluster()
 	v.network()
 	v.hosts()
+	v.machine()
 	v.pki()
 	v.artifacts()
 	v.images()

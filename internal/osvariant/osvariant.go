@@ -104,7 +104,10 @@ type OS struct {
 	Installer Installer
 
 	Updates UpdateAgent
-	Network NetworkFormat
+	// MultiDayWindows is true when the update agent takes a window on a
+	// list of weekdays; false: one weekday or every day.
+	MultiDayWindows bool
+	Network         NetworkFormat
 
 	// Streams are the OS's release streams (channels), the default first.
 	Streams []string
@@ -136,8 +139,10 @@ var Table = []OS{
 		PlatformArg:   "ignition.platform.id",
 		Installer:     CoreOSInstaller,
 		Updates:       Zincati,
-		Network:       NMKeyfile,
-		Streams:       []string{"stable", "testing", "next"},
+		// [[updates.periodic.window]] days = [...] (zincati docs/usage/updates-strategy.md).
+		MultiDayWindows: true,
+		Network:         NMKeyfile,
+		Streams:         []string{"stable", "testing", "next"},
 	},
 	{
 		Name: Flatcar, Title: "Flatcar Container Linux",

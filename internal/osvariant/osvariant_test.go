@@ -15,6 +15,7 @@ func TestRowsComplete(t *testing.T) {
 		"ISOEmbed":            true, // false: the live ISO has no embed area
 		"RootfsArg":           true, // the initramfs carries /usr itself
 		"PlatformArg":         true, // the OS takes no platform argument
+		"MultiDayWindows":     true, // false: one weekday or every day
 	}
 	names := map[string]bool{}
 	for _, o := range Table {

@@ -87,6 +87,7 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 		return nil, fmt.Errorf("hosts: %d hosts, at most %d", len(inv.Hosts), MaxHosts)
 	}
 	base := filepath.Dir(inv.File)
+	slots, _ := inventory.UpdateSlots(inv)
 	var initial []string
 	for i, h := range inv.Hosts {
 		ip, err := netip.ParseAddr(h.IP)
@@ -101,6 +102,11 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 			MAC:                strings.ToLower(h.MAC),
 			KeepalivedPriority: TopPriority - i,
 			Overlays:           resolve(base, h.Overlays),
+			InstallDisk:        or(h.InstallDisk, or(c.InstallDisk, inventory.DefaultInstallDisk)),
+			UpdateWindow:       slots[i],
+		}
+		if host.Network, err = staticNetwork(c.Network, h.Network, ip); err != nil {
+			return nil, fmt.Errorf("hosts[%d].network: %w", i, err)
 		}
 		p.Hosts = append(p.Hosts, host)
 		initial = append(initial, fmt.Sprintf("%s=https://%s", h.Name, netip.AddrPortFrom(ip, 2380)))
@@ -144,7 +150,47 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 		return nil, fmt.Errorf("images: %w", err)
 	}
 	p.DeliveryURL = strings.TrimRight(inv.Delivery.URL, "/")
+	p.Boot = or(inv.Delivery.Boot, inventory.BootInstall)
+	p.Updates = or(c.Updates.Strategy, inventory.UpdatesWindows)
 	return p, nil
+}
+
+// staticNetwork is a host's static addressing from its own network
+// settings over the cluster's, or nil for DHCP.
+func staticNetwork(c inventory.Network, h inventory.HostNetwork, ip netip.Addr) (*StaticNetwork, error) {
+	var n StaticNetwork
+	switch {
+	case h.Address != "":
+		pfx, err := netip.ParsePrefix(h.Address)
+		if err != nil {
+			return nil, err
+		}
+		n.Address = pfx
+	case c.PrefixLength > 0:
+		n.Address = netip.PrefixFrom(ip, c.PrefixLength)
+	default:
+		return nil, nil
+	}
+	gw := or(h.Gateway, c.Gateway)
+	if gw != "" {
+		a, err := netip.ParseAddr(gw)
+		if err != nil {
+			return nil, err
+		}
+		n.Gateway = a
+	}
+	dns := c.DNS
+	if h.DNS != nil {
+		dns = h.DNS
+	}
+	for _, d := range dns {
+		a, err := netip.ParseAddr(d)
+		if err != nil {
+			return nil, err
+		}
+		n.DNS = append(n.DNS, a)
+	}
+	return &n, nil
 }
 
 // NthAddr returns the n-th address of prefix (0 is the network address).

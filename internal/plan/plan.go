@@ -10,6 +10,7 @@ import (
 
 	"github.com/kign-project/kign/images"
 	"github.com/kign-project/kign/internal/catalog"
+	"github.com/kign-project/kign/internal/inventory"
 	"github.com/kign-project/kign/internal/osvariant"
 )
 
@@ -56,6 +57,11 @@ type Plan struct {
 	// DeliveryURL is the base URL of `kign serve` as hosts reach it; empty
 	// when the inventory sets no delivery.url (no pointer configs then).
 	DeliveryURL string
+	// Boot is inventory.BootInstall (PXE and ISO boots install to disk) or
+	// inventory.BootLive (the masters run from RAM).
+	Boot string
+	// Updates is inventory.UpdatesWindows or inventory.UpdatesOff.
+	Updates string
 }
 
 // Host is one control-plane machine.
@@ -69,6 +75,21 @@ type Host struct {
 	KeepalivedPriority int
 	// Overlays are this host's Butane fragment paths, resolved against the inventory's folder.
 	Overlays []string
+	// InstallDisk is the disk a live boot installs the OS to.
+	InstallDisk string
+	// Network is the host's static addressing; nil: DHCP (with a
+	// reservation for IP, which every certificate names).
+	Network *StaticNetwork
+	// UpdateWindow is when the OS's update agent may reboot this host;
+	// no two hosts' windows overlap (inventory.UpdateSlots).
+	UpdateWindow inventory.Slot
+}
+
+// StaticNetwork is static IPv4 addressing on a host's interface.
+type StaticNetwork struct {
+	Address netip.Prefix // the host's IP with its subnet's prefix length
+	Gateway netip.Addr   // may be invalid: no default route
+	DNS     []netip.Addr
 }
 
 // Keepalived holds the VRRP parameters shared by every host.

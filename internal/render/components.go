@@ -3,6 +3,8 @@ package render
 import (
 	"fmt"
 
+	"time"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubeproxyconfigv1alpha1 "k8s.io/kube-proxy/config/v1alpha1"
@@ -97,6 +99,17 @@ func KubeletConfig(p *plan.Plan, h plan.Host) ([]byte, error) {
 		RotateCertificates: false,
 		ServerTLSBootstrap: false,
 		ReadOnlyPort:       0,
+		// /usr is read-only on both OSes, so the kubelet's default
+		// (/usr/libexec/kubernetes/kubelet-plugins/volume/exec/) cannot
+		// take FlexVolume drivers; typhoon uses the same folder.
+		VolumePluginDir: VolumePluginDir,
+		// A shutdown or reboot (an OS update's, too) waits for the pods to
+		// stop: 15 s for ordinary pods, then 30 s for the critical ones
+		// (every static pod is system-node-critical), through a systemd
+		// inhibitor lock; the kubelet raises logind's InhibitDelayMaxSec
+		// itself (pkg/kubelet/nodeshutdown). Typhoon's values.
+		ShutdownGracePeriod:             metav1.Duration{Duration: 45 * time.Second},
+		ShutdownGracePeriodCriticalPods: metav1.Duration{Duration: 30 * time.Second},
 		// protectKernelDefaults makes the kubelet refuse to start unless
 		// vm.overcommit_memory, vm.panic_on_oom, kernel.panic,
 		// kernel.panic_on_oops and kernel.keys.* already hold its values.

@@ -7,8 +7,10 @@ import (
 	"github.com/kign-project/kign/internal/plan"
 )
 
-// containerdConfig is the part of containerd's config (version 3, containerd
-// 2.x, which both Fedora CoreOS and Flatcar ship) that kign sets.
+// containerdConfig is the part of containerd's config (version 3, read by
+// containerd 2.x; bin_dirs needs 2.1, which current Fedora CoreOS and
+// Flatcar stable 4593 ship: flatcar/scripts stable-4593.2.5
+// package.accept_keywords containerd-2.1*) that kign sets.
 // https://github.com/containerd/containerd/blob/main/docs/cri/config.md
 type containerdConfig struct {
 	Version int               `toml:"version"`
@@ -29,11 +31,19 @@ type criImages struct {
 }
 
 type criRuntime struct {
+	// EnableSELinux makes the CRI label each container (and relabel its
+	// volumes on request); on an SELinux-enforcing OS (Fedora CoreOS) the
+	// runtime must, as typhoon's FCOS config sets it. Key of the v3 config,
+	// containerd docs/cri/config.md.
+	EnableSELinux bool `toml:"enable_selinux"`
 	// CNI paths are set explicitly: Fedora's containerd package defaults
-	// bin_dir to /usr/libexec/cni, where the plugins kign unpacks are not.
+	// the plugin folder to /usr/libexec/cni, where the plugins kign
+	// unpacks are not. bin_dirs replaces bin_dir, deprecated since
+	// containerd 2.1 (to be removed in 2.4; setting both is an error):
+	// containerd docs/cri/config.md, RELEASES.md.
 	CNI struct {
-		BinDir  string `toml:"bin_dir"`
-		ConfDir string `toml:"conf_dir"`
+		BinDirs []string `toml:"bin_dirs"`
+		ConfDir string   `toml:"conf_dir"`
 	} `toml:"cni"`
 	Containerd struct {
 		Runtimes struct {
@@ -54,7 +64,8 @@ func ContainerdConfig(p *plan.Plan) ([]byte, error) {
 	c.Version = 3
 	pause, _ := p.Artifacts.Image(catalog.ImagePause)
 	c.Plugins.Images.PinnedImages.Sandbox = pause.Ref
-	c.Plugins.Runtime.CNI.BinDir = CNIBinDir
+	c.Plugins.Runtime.EnableSELinux = p.OS.SELinux
+	c.Plugins.Runtime.CNI.BinDirs = []string{CNIBinDir}
 	c.Plugins.Runtime.CNI.ConfDir = CNIConfDir
 	c.Plugins.Runtime.Containerd.Runtimes.Runc.RuntimeType = "io.containerd.runc.v2"
 	c.Plugins.Runtime.Containerd.Runtimes.Runc.Options.SystemdCgroup = true

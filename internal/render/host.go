@@ -33,6 +33,7 @@ func Host(p *plan.Plan, b *pki.Bundle, h plan.Host) (generated *butane.Config, s
 		{"static pods", r.staticPods},
 		{"component configuration", r.components},
 		{"downloads", r.downloads},
+		{"network and OS updates", r.machine},
 		{"users", r.users},
 	}
 	for _, s := range steps {
@@ -191,6 +192,24 @@ func (r *hostRenderer) downloads() error {
 		}
 		r.cfg.Storage.Files = append(r.cfg.Storage.Files, butane.File{Path: d.path, Mode: d.mode, Overwrite: butane.True(), Contents: res})
 	}
+	return nil
+}
+
+// machine writes the host's static network configuration (if any) and its
+// update agent's settings, both in the formats of the OS row.
+func (r *hostRenderer) machine() error {
+	path, mode, data, ok, err := NetworkFile(r.p.OS, r.h)
+	if err != nil {
+		return err
+	}
+	if ok {
+		r.file(path, butane.Mode(mode), data)
+	}
+	path, data, err = UpdateConfig(r.p, r.h)
+	if err != nil {
+		return err
+	}
+	r.file(path, modePublic, data)
 	return nil
 }
 

@@ -37,6 +37,7 @@ const (
 	KubeletConfigFile = "/var/lib/kubelet/config.yaml"
 	KubeletPKIDir     = "/var/lib/kubelet/pki"
 	KubeletKubeconfig = "/etc/kubernetes/kubelet.conf"
+	VolumePluginDir   = "/var/lib/kubelet/volumeplugins"
 
 	ControllerManagerKubeconfig = "/etc/kubernetes/controller-manager.conf"
 	SchedulerKubeconfig         = "/etc/kubernetes/scheduler.conf"

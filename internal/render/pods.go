@@ -218,9 +218,12 @@ func controllerManagerPod(p *plan.Plan, _ plan.Host) (*corev1.Pod, error) {
 		{"authorization-kubeconfig", ControllerManagerKubeconfig},
 		{"bind-address", "127.0.0.1"},
 		{"leader-elect", "true"},
-		{"allocate-node-cidrs", "true"},
-		{"cluster-cidr", p.PodCIDR.String()},
-		{"node-cidr-mask-size", strconv.Itoa(p.NodeCIDRMaskSize)},
+		// flanneld leases each node's subnet in etcd (etcd mode, see
+		// README "flannel"), not from Node.spec.podCIDR: the
+		// controller-manager must not hand out subnets of its own, which
+		// would differ from flannel's and mislead anything that reads them.
+		// So no --cluster-cidr or --node-cidr-mask-size either.
+		{"allocate-node-cidrs", "false"},
 		{"service-cluster-ip-range", p.ServiceCIDR.String()},
 		{"cluster-name", p.ClusterName},
 		{"cluster-signing-cert-file", CACert},
@@ -280,9 +283,10 @@ func controlPlanePod(p *plan.Plan, name, image string, c corev1.Container, m hos
 		return nil, err
 	}
 	pod.Labels["tier"] = "control-plane"
-	pod.Spec.SecurityContext = &corev1.PodSecurityContext{
-		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	if pod.Spec.SecurityContext == nil {
+		pod.Spec.SecurityContext = &corev1.PodSecurityContext{}
 	}
+	pod.Spec.SecurityContext.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
 	return pod, nil
 }
 
@@ -306,6 +310,21 @@ func staticPod(p *plan.Plan, name, image string, c corev1.Container, m hostMount
 	c.ImagePullPolicy = corev1.PullIfNotPresent
 	c.VolumeMounts = vms
 	prio := systemNodeCritical
+	var sc *corev1.PodSecurityContext
+	if p.OS.SELinux {
+		// Every static pod reads host files through hostPath volumes
+		// (certificates, keys, kubeconfigs, etcd's data, /lib/modules), which
+		// SELinux labels for the host (etc_t, cert_t, var_lib_t, ...), not
+		// container_file_t, so a container_t process may not read them.
+		// kops runs such pods as spc_t ("super privileged container", which
+		// may use any host file: pkg/kubemanifest/selinux.go
+		// AddHostPathSELinuxContext) on SELinux hosts; kign does the same
+		// rather than relabelling host folders as typhoon does
+		// (chcon -t container_file_t /etc/kubernetes/pki), which would not
+		// cover etcd's data, /lib/modules or the xtables lock, and which
+		// every later file kign or an operator writes would have to repeat.
+		sc = &corev1.PodSecurityContext{SELinuxOptions: &corev1.SELinuxOptions{Type: "spc_t", Level: "s0"}}
+	}
 	return &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -318,6 +337,7 @@ func staticPod(p *plan.Plan, name, image string, c corev1.Container, m hostMount
 			HostNetwork:       true,
 			PriorityClassName: "system-node-critical",
 			Priority:          &prio,
+			SecurityContext:   sc,
 			Volumes:           vols,
 		},
 	}, nil

@@ -1,0 +1,198 @@
+package inventory
+
+import (
+	"fmt"
+	"net/netip"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/kign-project/kign/internal/osvariant"
+)
+
+// Boot paths (delivery.boot).
+const (
+	BootInstall = "install"
+	BootLive    = "live"
+)
+
+// DefaultInstallDisk is the install disk of a host that names none, as in
+// typhoon's bare-metal modules (install_disk = "/dev/sda"). A stable
+// /dev/disk/by-id/ or /dev/disk/by-path/ name is safer: /dev/sdX names
+// follow probe order.
+const DefaultInstallDisk = "/dev/sda"
+
+// devicePath is what an install disk may look like: a device node below
+// /dev, safe to put on a kernel command line and into a unit file.
+var devicePath = regexp.MustCompile(`^/dev/[A-Za-z0-9._:+@/-]+$`)
+
+// installDiskProblem checks an install disk path.
+func installDiskProblem(s string) string {
+	switch {
+	case !strings.HasPrefix(s, "/"):
+		return fmt.Sprintf("%q is not an absolute device path; name the disk as /dev/disk/by-id/..., /dev/disk/by-path/... or /dev/sda", clip(s))
+	case !devicePath.MatchString(s) || path.Clean(s) != s || s == "/dev" || strings.HasPrefix(s, "/dev/disk/by-") && strings.Count(s, "/") < 4:
+		return fmt.Sprintf("%q is not a device path below /dev (e.g. /dev/disk/by-id/wwn-0x5000c500a0b1c2d3 or /dev/sda)", clip(s))
+	}
+	return ""
+}
+
+// machine checks what decides how each host is installed, addressed and
+// updated: install disks, static networks, update windows, the boot path.
+func (v *validator) machine() {
+	c := v.inv.Cluster
+	if c.InstallDisk != "" {
+		v.check("cluster.installDisk", installDiskProblem(c.InstallDisk))
+	}
+	if b := v.inv.Delivery.Boot; b != "" {
+		v.oneOf("delivery.boot", b, BootInstall, BootLive)
+	}
+	for i, h := range v.inv.Hosts {
+		if h.InstallDisk != "" {
+			v.check(fmt.Sprintf("hosts[%d].installDisk", i), installDiskProblem(h.InstallDisk))
+		}
+	}
+	v.staticNetwork()
+	v.updates()
+}
+
+// staticNetwork checks cluster.network and every hosts[].network.
+func (v *validator) staticNetwork() {
+	n := v.inv.Cluster.Network
+	const np = "cluster.network"
+	clusterLen := 0
+	if l := n.PrefixLength; v.given(np+".prefixLength", l) {
+		if l < 1 || l > 30 {
+			v.errorf(np+".prefixLength", "%d is not a prefix length for a host's subnet (1..30)", l)
+		} else {
+			clusterLen = l
+		}
+	}
+	clusterGW := v.addr(np+".gateway", n.Gateway)
+	for i, d := range n.DNS {
+		v.addr(fmt.Sprintf("%s.dns[%d]", np, i), d)
+	}
+	if clusterLen == 0 && (n.Gateway != "" || len(n.DNS) > 0) && !v.skip(np+".prefixLength") {
+		v.errorf(np, "gateway and dns need cluster.network.prefixLength, which turns static addressing on")
+	}
+	for i, h := range v.inv.Hosts {
+		p := fmt.Sprintf("hosts[%d].network", i)
+		hn := h.Network
+		ip, _ := parseIPv4(h.IP)
+		var subnet netip.Prefix
+		switch {
+		case hn.Address != "":
+			pfx, err := netip.ParsePrefix(hn.Address)
+			switch {
+			case err != nil || !pfx.Addr().Is4():
+				v.errorf(p+".address", "%q is not an IPv4 address with its prefix length (e.g. %s/24)", clip(hn.Address), h.IP)
+			case pfx.Bits() < 1 || pfx.Bits() > 30:
+				v.errorf(p+".address", "/%d is not a prefix length for a host's subnet (1..30)", pfx.Bits())
+			case ip.IsValid() && pfx.Addr() != ip:
+				v.errorf(p+".address", "%s is not the host's address %s: every certificate names hosts[%d].ip, so the static address must be that one", pfx.Addr(), v.ref(fmt.Sprintf("hosts[%d].ip", i), ip.String()), i)
+			default:
+				subnet = pfx.Masked()
+			}
+		case clusterLen > 0 && ip.IsValid():
+			subnet = netip.PrefixFrom(ip, clusterLen).Masked()
+		case hn.Gateway != "" || len(hn.DNS) > 0:
+			v.errorf(p, "gateway and dns need %s.address or cluster.network.prefixLength, which turn static addressing on", p)
+		}
+		gw, gwPath := clusterGW, np+".gateway"
+		if hn.Gateway != "" {
+			gw, gwPath = v.addr(p+".gateway", hn.Gateway), p+".gateway"
+		}
+		for j, d := range hn.DNS {
+			v.addr(fmt.Sprintf("%s.dns[%d]", p, j), d)
+		}
+		if !subnet.IsValid() || !gw.IsValid() {
+			continue
+		}
+		at := gwPath
+		if gwPath == np+".gateway" {
+			at = fmt.Sprintf("hosts[%d].ip", i) // the cluster's gateway is fine; this host's subnet is not
+		}
+		switch {
+		case !subnet.Contains(gw):
+			v.errorf(at, "gateway %s is outside host %s's subnet %s: the host could not reach it", gw, h.Name, subnet)
+		case gw == ip:
+			v.errorf(at, "gateway %s is host %s's own address", gw, h.Name)
+		}
+	}
+}
+
+// addr parses an optional IPv4 address at path; the zero Addr when empty or bad.
+func (v *validator) addr(path, s string) netip.Addr {
+	if s == "" {
+		return netip.Addr{}
+	}
+	a, problem := parseIPv4(s)
+	if problem == "" {
+		problem = unicastProblem(a)
+	}
+	if !v.check(path, problem) {
+		return netip.Addr{}
+	}
+	return a
+}
+
+// updates checks the update strategy and that no two hosts' update windows
+// overlap or follow each other closer than MinWindowGap.
+func (v *validator) updates() {
+	u := v.inv.Cluster.Updates
+	const up = "cluster.updates"
+	if u.Strategy != "" && !v.oneOf(up+".strategy", u.Strategy, UpdatesWindows, UpdatesOff) {
+		return
+	}
+	_, problems := ClusterWindow(u)
+	for field, msg := range problems {
+		v.errorf(up+".window."+field, "%s", msg)
+	}
+	for i, h := range v.inv.Hosts {
+		w := h.UpdateWindow
+		if w.Start == "" && w.Days == nil && w.Length == "" {
+			continue
+		}
+		_, p := parseWindow(w, Slot{Start: DefaultWindowStart, Length: DefaultWindowLength})
+		for field, msg := range p {
+			v.errorf(fmt.Sprintf("hosts[%d].updateWindow.%s", i, field), "%s", msg)
+		}
+	}
+	if u.Strategy == UpdatesOff || len(v.inv.Hosts) > MaxHosts {
+		return
+	}
+	slots, ok := UpdateSlots(v.inv)
+	if !ok {
+		return
+	}
+	multiDay := v.os == "" || osvariant.MustLookup(v.os).MultiDayWindows
+	for i, s := range slots {
+		if !multiDay && !s.Daily() && len(s.Days) > 1 {
+			at := up + ".window.days"
+			if v.inv.Hosts[i].UpdateWindow.Days != nil {
+				at = fmt.Sprintf("hosts[%d].updateWindow.days", i)
+			}
+			v.errorf(at, "%s's reboot manager takes one weekday or every day, not %s", osvariant.MustLookup(v.os).Title, strings.Join(s.DayNames(), ","))
+			return
+		}
+	}
+	for i := range slots {
+		for j := 0; j < i; j++ {
+			g := gap(slots[i], slots[j])
+			if g >= MinWindowGap {
+				continue
+			}
+			what := "overlaps"
+			if g >= 0 {
+				what = fmt.Sprintf("starts %dm from", g)
+			}
+			hi, hj := v.inv.Hosts[i], v.inv.Hosts[j]
+			at := up + ".window"
+			if hi.UpdateWindow.Start != "" || hi.UpdateWindow.Days != nil || hi.UpdateWindow.Length != "" {
+				at = fmt.Sprintf("hosts[%d].updateWindow", i)
+			}
+			v.errorf(at, "host %s's update window (%s) %s host %s's (%s): two masters could reboot at once and etcd would lose quorum; windows need %dm between them", hi.Name, slots[i], what, hj.Name, slots[j], MinWindowGap)
+			return
+		}
+	}
+}
