@@ -155,6 +155,7 @@ func (r release) image(arch, mirror string) (Image, error) {
 		Kernel:    file("kernel", r.naming.kernel),
 		Initramfs: file("initramfs", r.naming.initramfs),
 		Rootfs:    file("rootfs", r.naming.rootfs),
+		Mirror:    strings.TrimRight(mirror, "/"),
 		Source:    r.source,
 		Note:      r.note,
 	}

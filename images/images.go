@@ -42,6 +42,9 @@ type Image struct {
 	// kign's table: its URLs follow the newest catalogued naming and no
 	// file has a hash.
 	Catalogued bool
+	// Mirror is images.mirror: the folder every file comes from instead of
+	// the release's own; empty for upstream.
+	Mirror string
 	// Source cites where the version (and hashes) come from.
 	Source string
 	// Note explains missing hashes and any other caveat.

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kign-project/kign/internal/delivery"
+	"github.com/kign-project/kign/internal/inventory"
 )
 
 func imageCmd() *Command {
@@ -56,10 +57,19 @@ func imageISOCmd() *Command {
 				if err != nil {
 					return fmt.Errorf("host %q: %w (run kign gen -o %s first)", *host, err, *out)
 				}
-				if err := embedISOFile(*iso, *dst, ign, *force); err != nil {
+				h, _ := p.Host(*host)
+				boot, err := delivery.BootConfig(p, h, ign)
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stdout, "[image] wrote %s with the config of host %s embedded; it holds the host's private keys (mode 0600)\n", *dst, *host)
+				if err := embedISOFile(*iso, *dst, boot, *force); err != nil {
+					return err
+				}
+				what := "installs Fedora CoreOS to " + h.InstallDisk + " with"
+				if p.Boot == inventory.BootLive {
+					what = "boots live (from RAM) with"
+				}
+				fmt.Fprintf(env.Stdout, "[image] wrote %s: it %s the config of host %s, which holds the host's private keys (mode 0600)\n", *dst, what, *host)
 				return nil
 			}
 		},

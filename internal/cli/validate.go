@@ -85,6 +85,22 @@ func writeSummary(w io.Writer, p *plan.Plan) {
 			extra = ", mac " + h.MAC
 		}
 		fmt.Fprintf(w, "    %-16s %-15s %s, keepalived priority %d%s\n", h.Name, h.IP, h.Interface, h.KeepalivedPriority, extra)
+		addr := "DHCP (reserve " + h.IP.String() + " for its MAC: every certificate names it)"
+		if n := h.Network; n != nil {
+			addr = "static " + n.Address.String()
+			if n.Gateway.IsValid() {
+				addr += " via " + n.Gateway.String()
+			}
+		}
+		boot := "installs to " + h.InstallDisk
+		if p.Boot == inventory.BootLive {
+			boot = "boots live (RAM only)"
+		}
+		updates := "OS update reboots " + h.UpdateWindow.String()
+		if p.Updates == inventory.UpdatesOff {
+			updates = "no automatic OS update reboots"
+		}
+		fmt.Fprintf(w, "    %-16s %s; %s; %s\n", "", boot, addr, updates)
 	}
 	if n := unverified(p); len(n) > 0 {
 		fmt.Fprintf(w, "  downloads without a hash (allowed by artifacts.allowUnverified): %s\n", strings.Join(n, ", "))

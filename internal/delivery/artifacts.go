@@ -31,11 +31,16 @@ type Options struct {
 // the output folder:
 //
 //	<host>.ipxe           0644  iPXE script, no secret
-//	<host>-ignition.img   0600  the full config wrapped for an appended initrd
+//	<host>-ignition.img   0600  the boot config (BootConfig: the install config,
+//	                            holding the full config) wrapped for an appended initrd
 //	<host>.pointer.ign    0600  cloud user-data pointer (only with DeliveryURL)
 func HostArtifacts(p *plan.Plan, img images.Image, in HostInput, opt Options) (output.Set, error) {
 	name := in.Host.Name
-	wrapped, err := WrapIgnitionFor(p.OS, in.Ignition)
+	boot, err := BootConfig(p, in.Host, in.Ignition)
+	if err != nil {
+		return nil, err
+	}
+	wrapped, err := WrapIgnitionFor(p.OS, boot)
 	if err != nil {
 		return nil, fmt.Errorf("host %q: %w", name, err)
 	}

@@ -44,9 +44,18 @@ func TestHostArtifacts(t *testing.T) {
 			if strings.Join(paths, " ") != tc.wantPaths {
 				t.Fatalf("paths %v, want %s", paths, tc.wantPaths)
 			}
+			// The image holds, at the path the OS reads, a config that
+			// installs the OS to the host's disk with the full config.
 			files, err := UnwrapFiles(set[1].Data)
-			if err != nil || !bytes.Equal(files[tc.imgPath], ign) {
-				t.Errorf("img does not hold the config at %s (%v)", tc.imgPath, err)
+			if err != nil || files[tc.imgPath] == nil {
+				t.Fatalf("img holds no config at %s (%v)", tc.imgPath, err)
+			}
+			in, err := ReadInstallConfig(p.OS, files[tc.imgPath])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.Disk != p.Hosts[0].InstallDisk || !bytes.Equal(in.Config, ign) {
+				t.Errorf("img installs to %q with a config of %d bytes, want %q with the host's full config", in.Disk, len(in.Config), p.Hosts[0].InstallDisk)
 			}
 			if strings.Contains(string(set[0].Data), "tok") {
 				t.Errorf("the iPXE script contains the token")

@@ -60,12 +60,17 @@ func testCA(t *testing.T) []byte {
 }
 
 func testPlan(os string) *plan.Plan {
+	img, err := images.Lookup(os, "", "", "amd64", "")
+	if err != nil {
+		panic(err)
+	}
 	return &plan.Plan{
 		ClusterName: "seed",
 		OS:          osvariant.MustLookup(os),
+		Image:       img,
 		Hosts: []plan.Host{
-			{Index: 0, Name: "master0", IP: netip.MustParseAddr("10.22.108.20"), MAC: "52:54:00:00:00:01"},
-			{Index: 1, Name: "master1", IP: netip.MustParseAddr("10.22.108.79"), MAC: "52:54:00:00:00:02"},
+			{Index: 0, Name: "master0", IP: netip.MustParseAddr("10.22.108.20"), MAC: "52:54:00:00:00:01", InstallDisk: "/dev/sda"},
+			{Index: 1, Name: "master1", IP: netip.MustParseAddr("10.22.108.79"), MAC: "52:54:00:00:00:02", InstallDisk: "/dev/disk/by-id/wwn-0x5000c500a0b1c2d3"},
 		},
 	}
 }

@@ -95,6 +95,10 @@ func Matchbox(p *plan.Plan, img images.Image, ign map[string][]byte, cfg Matchbo
 			warnings = append(warnings, fmt.Sprintf("WARNING: %s is Ignition spec %s; matchbox parses at most spec %s "+
 				"(poseidon/matchbox#1079) and would serve host %s an EMPTY config", id+".ign", v, matchboxMaxSpec, h.Name))
 		}
+		boot, err := BootConfig(p, h, ign[h.Name])
+		if err != nil {
+			return nil, nil, err
+		}
 		args := KernelArgs(p.OS, img, IPXEConfig{
 			ConfigURL:  base + "/ignition?mac=${mac:hexhyp}",
 			PlatformID: cfg.PlatformID,
@@ -121,7 +125,7 @@ func Matchbox(p *plan.Plan, img images.Image, ign map[string][]byte, cfg Matchbo
 		set = append(set,
 			output.File{Path: "profiles/" + id + ".json", Data: pj, Mode: 0o644},
 			output.File{Path: "groups/" + id + ".json", Data: gj, Mode: 0o644},
-			output.File{Path: "ignition/" + id + ".ign", Data: ign[h.Name], Mode: 0o600},
+			output.File{Path: "ignition/" + id + ".ign", Data: boot, Mode: 0o600},
 		)
 	}
 	return set, warnings, set.Check()

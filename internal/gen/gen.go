@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"github.com/kign-project/kign/butane"
+	"github.com/kign-project/kign/internal/delivery"
+	"github.com/kign-project/kign/internal/inventory"
 	"github.com/kign-project/kign/internal/output"
 	"github.com/kign-project/kign/internal/pki"
 	"github.com/kign-project/kign/internal/plan"
@@ -57,6 +59,9 @@ func Generate(p *plan.Plan, b *pki.Bundle, o Options) (*Result, error) {
 		}
 	}
 	res := &Result{Hosts: make([]HostConfig, len(p.Hosts))}
+	if p.Boot == inventory.BootLive {
+		res.Warnings = append(res.Warnings, delivery.LiveBootWarning)
+	}
 	errs := make([]error, len(p.Hosts))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
@@ -84,7 +89,7 @@ func Generate(p *plan.Plan, b *pki.Bundle, o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		res.Files, res.Warnings = files, warnings
+		res.Files, res.Warnings = files, append(res.Warnings, warnings...)
 		return res, res.Files.Check()
 	}
 	if o.Format != "" && o.Format != FormatIgnition {

@@ -18,7 +18,7 @@ var testNow = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 // The examples the structural tests run against: the seed (fcos, 3 hosts,
 // RSA) and a second cluster unlike it (flatcar, 5 hosts, ECDSA, other CIDRs,
 // domain and port, a mirror and a registry).
-var examples = []string{"../../examples/seed/hosts.yaml", "../../examples/five/hosts.yaml"}
+var examples = []string{"../../examples/seed/hosts.yaml", "../../examples/five/hosts.yaml", "../../examples/metal/hosts.yaml"}
 
 func loadPlan(t testing.TB, path string) *plan.Plan {
 	t.Helper()

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kign-project/kign/images"
+
 	"github.com/kign-project/kign/internal/catalog"
 	"github.com/kign-project/kign/internal/osvariant"
 )
@@ -182,7 +184,18 @@ func (v *validator) images() {
 	if im.Version != "" && !osVersion.MatchString(im.Version) {
 		v.errorf("images.version", "%q is not an OS release version (e.g. 42.20250901.3.0 for fcos, 4230.2.3 for flatcar)", clip(im.Version))
 	}
-	if im.Mirror != "" {
-		v.check("images.mirror", httpURLProblem(im.Mirror, true))
+	if im.Mirror != "" && v.check("images.mirror", httpURLProblem(im.Mirror, true)) && v.os != "" &&
+		osvariant.MustLookup(v.os).Installer == osvariant.FlatcarInstall && v.inv.Delivery.Boot != BootLive {
+		stream := im.Stream
+		if stream == "" {
+			stream = osvariant.MustLookup(v.os).Streams[0]
+		}
+		version := im.Version
+		if version == "" {
+			version = images.DefaultVersion(v.os, stream)
+		}
+		if version != "" && !strings.HasSuffix(strings.TrimRight(im.Mirror, "/"), "/"+version) {
+			v.errorf("images.mirror", "%q must end in /%s: flatcar-install, which installs each master, fetches BASEURL/VERSION/flatcar_production_image.bin.bz2 (and its .sig) from the mirror", clip(im.Mirror), version)
+		}
 	}
 }

@@ -187,9 +187,12 @@ func (v *validator) updates() {
 				what = fmt.Sprintf("starts %dm from", g)
 			}
 			hi, hj := v.inv.Hosts[i], v.inv.Hosts[j]
+			// Point at a window the user chose, where there is one.
 			at := up + ".window"
-			if hi.UpdateWindow.Start != "" || hi.UpdateWindow.Days != nil || hi.UpdateWindow.Length != "" {
-				at = fmt.Sprintf("hosts[%d].updateWindow", i)
+			for _, k := range []int{j, i} {
+				if w := v.inv.Hosts[k].UpdateWindow; w.Start != "" || w.Days != nil || w.Length != "" {
+					at = fmt.Sprintf("hosts[%d].updateWindow", k)
+				}
 			}
 			v.errorf(at, "host %s's update window (%s) %s host %s's (%s): two masters could reboot at once and etcd would lose quorum; windows need %dm between them", hi.Name, slots[i], what, hj.Name, slots[j], MinWindowGap)
 			return
