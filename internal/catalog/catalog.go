@@ -34,8 +34,8 @@ type Companions struct {
 
 // companions is keyed by Kubernetes minor ("1.36").
 var companions = map[string]Companions{
-	"1.36": {Etcd: "3.6.14", Pause: "3.10.2", CNIPlugins: "1.9.1", Flannel: "0.28.4", FlannelCNIPlugin: "1.7.1-flannel1", Keepalived: "2.0.20"},
-	"1.35": {Etcd: "3.6.14", Pause: "3.10.1", CNIPlugins: "1.9.1", Flannel: "0.28.4", FlannelCNIPlugin: "1.7.1-flannel1", Keepalived: "2.0.20"},
+	"1.36": {Etcd: "3.6.14", Pause: "3.10.2", CNIPlugins: "1.9.1", Flannel: "0.28.4", FlannelCNIPlugin: "1.7.1-flannel1", Keepalived: "2.3.4"},
+	"1.35": {Etcd: "3.6.14", Pause: "3.10.1", CNIPlugins: "1.9.1", Flannel: "0.28.4", FlannelCNIPlugin: "1.7.1-flannel1", Keepalived: "2.3.4"},
 }
 
 // kubeletSHA256 is keyed by arch, then Kubernetes version without "v".
@@ -203,7 +203,16 @@ func Lookup(version, arch string) (Set, error) {
 		{Name: ImageProxy, Ref: "registry.k8s.io/kube-proxy:v" + v},
 		{Name: ImageEtcd, Ref: "registry.k8s.io/etcd:" + c.Etcd + "-0"},
 		{Name: ImagePause, Ref: "registry.k8s.io/pause:" + c.Pause},
-		{Name: ImageKeepalived, Ref: "docker.io/osixia/keepalived:" + c.Keepalived},
+		// keepalived has no official image. osixia/keepalived:2.0.20, which
+		// kubeadm's HA guide named, was built in 2020 on an old Alpine.
+		// shawly/keepalived (github.com/shawly/docker-keepalived) is rebuilt
+		// on each keepalived release (tag v2.3.4, 2025-12-14, alpine 3.23)
+		// and published by its CI as docker.io and ghcr.io
+		// shawly/keepalived:<version>. Its Dockerfile installs keepalived
+		// from Alpine (/usr/sbin/keepalived) with curl and ca-certificates,
+		// which the check script needs, on Alpine's /bin/sh; kign's pod
+		// runs keepalived directly, not the image's s6 entrypoint.
+		{Name: ImageKeepalived, Ref: "docker.io/shawly/keepalived:" + c.Keepalived},
 	}
 	return s, nil
 }
