@@ -13,6 +13,9 @@ type release struct {
 	sha256 map[string]map[string]string
 	// source cites the version and the hashes; note explains what is missing.
 	source, note string
+	// containerd is the containerd version the release ships, where a
+	// source names it ("" when none does).
+	containerd, containerdSource string
 }
 
 // naming says where a release's PXE files live. URL and names are templates
@@ -84,6 +87,8 @@ var catalog = []release{
 		// streams/stable.json at commit 61b1732a11faee86a772abeb1a38202bc6bec246
 		// (last-modified 2024-01-08), architectures.*.artifacts.metal.formats.pxe.
 		os: FCOS, stream: "stable", version: "39.20231204.3.3", naming: fcosLegacy,
+		// Fedora 39's containerd, fast-tracked into FCOS the same week.
+		containerd: "1.6.23", containerdSource: "coreos/fedora-coreos-config#2759 (containerd-1.6.23-2.fc39)",
 		sha256: map[string]map[string]string{
 			"amd64": {
 				"kernel":    "5490e2d24924f2f9a71b5cab901d6f9936ad9ad5190f3021b58adb4f2e7d1e09",
@@ -120,6 +125,7 @@ var catalog = []release{
 		// ("Release Flatcar May 2026 II - ... Stable 4593.2.2", build and
 		// go/no-go ticked).
 		os: Flatcar, stream: "stable", version: "4593.2.2", naming: flatcarPXE,
+		containerd: "2.1", containerdSource: "flatcar/scripts stable-4593.2.5 package.accept_keywords (=app-containers/containerd-2.1*)",
 		source: "flatcar/Flatcar#2133 (release of Stable 4593.2.2, May 2026)",
 		note:   noHashFlatcar,
 	},
@@ -127,6 +133,7 @@ var catalog = []release{
 		// flatcar/Flatcar#1886 (closed): "Release ... Stable 4230.2.3"
 		// (September 2025).
 		os: Flatcar, stream: "stable", version: "4230.2.3", naming: flatcarPXE,
+		containerd: "1.7.23", containerdSource: "flatcar/scripts stable-4230.2.4 package.accept_keywords (=app-containers/containerd-1.7.23)",
 		source: "flatcar/Flatcar#1886 (release of Stable 4230.2.3, September 2025)",
 		note:   noHashFlatcar,
 	},
@@ -152,12 +159,13 @@ func (r release) image(arch, mirror string) (Image, error) {
 	}
 	img := Image{
 		OS: r.os, Stream: r.stream, Version: r.version, Arch: arch,
-		Kernel:    file("kernel", r.naming.kernel),
-		Initramfs: file("initramfs", r.naming.initramfs),
-		Rootfs:    file("rootfs", r.naming.rootfs),
-		Mirror:    strings.TrimRight(mirror, "/"),
-		Source:    r.source,
-		Note:      r.note,
+		Kernel:     file("kernel", r.naming.kernel),
+		Initramfs:  file("initramfs", r.naming.initramfs),
+		Rootfs:     file("rootfs", r.naming.rootfs),
+		Mirror:     strings.TrimRight(mirror, "/"),
+		Containerd: r.containerd, ContainerdSource: r.containerdSource,
+		Source: r.source,
+		Note:   r.note,
 	}
 	if r.sha256 != nil && r.sha256[arch] == nil {
 		img.Note = strings.TrimPrefix(img.Note+"; no cited hash for "+arch, "; ")

@@ -42,6 +42,9 @@ type Image struct {
 	// kign's table: its URLs follow the newest catalogued naming and no
 	// file has a hash.
 	Catalogued bool
+	// Containerd is the containerd version the release ships where a
+	// source says (ContainerdSource), else "".
+	Containerd, ContainerdSource string
 	// Mirror is images.mirror: the folder every file comes from instead of
 	// the release's own; empty for upstream.
 	Mirror string
@@ -58,6 +61,17 @@ type File struct {
 	URL  string
 	// SHA256 is lower-case hex, empty when no citable source gives it.
 	SHA256 string
+}
+
+// MinContainerd is the oldest containerd that reads kign's containerd
+// config: version 3 needs 2.0, its CNI bin_dirs key 2.1
+// (internal/render/containerd.go).
+const MinContainerd = "2.1"
+
+// OldContainerd reports whether the release is known to ship a containerd
+// older than MinContainerd.
+func (i Image) OldContainerd() bool {
+	return i.Containerd != "" && newerVersion(MinContainerd, i.Containerd) && !strings.HasPrefix(i.Containerd, MinContainerd+".")
 }
 
 // Files returns the image's files in boot order (kernel, initramfs, rootfs),

@@ -182,7 +182,11 @@ func (v *validator) images() {
 		}
 	}
 	if im.Version != "" && !osVersion.MatchString(im.Version) {
-		v.errorf("images.version", "%q is not an OS release version (e.g. 42.20250901.3.0 for fcos, 4230.2.3 for flatcar)", clip(im.Version))
+		v.errorf("images.version", "%q is not an OS release version (e.g. 42.20250901.3.0 for fcos, 4593.2.2 for flatcar)", clip(im.Version))
+	} else if v.os != "" {
+		if img, err := images.Lookup(v.os, im.Stream, im.Version, "", ""); err == nil && img.OldContainerd() {
+			v.errorf("images.version", "%s %s ships containerd %s (%s); kign's containerd config needs %s or newer: pick a newer release", v.os, img.Version, img.Containerd, img.ContainerdSource, images.MinContainerd)
+		}
 	}
 	if im.Mirror != "" && v.check("images.mirror", httpURLProblem(im.Mirror, true)) && v.os != "" &&
 		osvariant.MustLookup(v.os).Installer == osvariant.FlatcarInstall && v.inv.Delivery.Boot != BootLive {

@@ -88,6 +88,8 @@ func TestValidateMachine(t *testing.T) {
 			want: []string{`hosts.yaml:8:28: cluster.updates.window.days: Flatcar Container Linux's reboot manager takes one weekday or every day, not Sat,Sun$`}},
 		{name: "flatcar mirror must end in the version", yaml: flatcarDoc("", none, `images: {version: 4593.2.2, mirror: "https://mirror.example/flatcar"}`),
 			want: []string{`hosts.yaml:14:37: images.mirror: "https://mirror.example/flatcar" must end in /4593.2.2: flatcar-install`}},
+		{name: "a release with an old containerd", yaml: fcosDoc("", none, `images: {version: 39.20231204.3.3}`),
+			want: []string{`hosts.yaml:14:19: images.version: fcos 39.20231204.3.3 ships containerd 1.6.23 (coreos/fedora-coreos-config#2759 (containerd-1.6.23-2.fc39)); kign's containerd config needs 2.1 or newer`}},
 		{name: "flatcar mirror with the version", yaml: flatcarDoc("", none, `images: {version: 4593.2.2, mirror: "https://mirror.example/flatcar/4593.2.2"}`)},
 	})
 }

@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kign-project/kign/internal/delivery"
+	"github.com/kign-project/kign/internal/osvariant"
+	"github.com/kign-project/kign/internal/testtool"
+)
+
+// The machine-level mistakes of issue 10 are file:line errors, and gen
+// writes nothing: neither output nor PKI.
+func TestGenBadMachineWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	hosts := filepath.Join(dir, "hosts.yaml")
+	bad := `cluster:
+  name: bad
+  serviceCIDR: 10.99.66.0/23
+  podCIDR: 10.20.0.0/16
+  interface: eth0
+  apiServer: {vip: 10.22.108.250}
+  installDisk: sda
+  network: {prefixLength: 24, gateway: 10.22.109.1}
+hosts:
+  - {name: m0, ip: 10.22.108.20, updateWindow: {start: "05:00"}}
+  - {name: m1, ip: 10.22.108.21, network: {address: 10.22.108.99/24}}
+  - {name: m2, ip: 10.22.108.22, updateWindow: {start: "05:10"}}
+artifacts: {allowUnverified: [flanneld, flannel-cni-plugin]}
+`
+	if err := os.WriteFile(hosts, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := kign(t, "gen", "--hosts", hosts, "-o", filepath.Join(dir, "out"))
+	if code != ExitFailure {
+		t.Fatalf("exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		hosts + `:7:16: cluster.installDisk: "sda" is not an absolute device path`,
+		hosts + `:10:20: hosts[0].ip: gateway 10.22.109.1 is outside host m0's subnet 10.22.108.0/24`,
+		hosts + `:11:53: hosts[1].network.address: 10.22.108.99 is not the host's address`,
+		hosts + `:12:48: hosts[2].updateWindow: host m2's update window (every day 05:10 UTC for 30m) overlaps host m0's`,
+		"nothing written",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("bad inventory left files behind: %v", entries)
+	}
+}
+
+// `kign image iso` embeds a config that installs Fedora CoreOS to the
+// host's install disk with the host's full config: read back from the ISO.
+func TestImageISOInstalls(t *testing.T) {
+	xorriso := testtool.Need(t, "xorriso", "xorriso")
+	dir, hosts := inventoryCopy(t, "../../examples/metal/hosts.yaml")
+	out := filepath.Join(dir, "out")
+	if code, stdout, stderr := kign(t, "gen", "--hosts", hosts, "-o", out); code != ExitOK {
+		t.Fatalf("gen: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// A live ISO as Fedora CoreOS lays it out: its reserved embed area is
+	// images/ignition.img.
+	tree := filepath.Join(dir, "tree")
+	if err := os.MkdirAll(filepath.Join(tree, "images"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tree, "images", "ignition.img"), make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	live := filepath.Join(dir, "live.iso")
+	if b, err := exec.Command(xorriso, "-as", "mkisofs", "-quiet", "-V", "fedora-coreos-test", "-o", live, tree).CombinedOutput(); err != nil {
+		t.Fatalf("xorriso: %v\n%s", err, b)
+	}
+	iso := filepath.Join(dir, "rack3-m2.iso")
+	code, stdout, stderr := kign(t, "image", "iso", "--hosts", hosts, "--host", "rack3-m2", "--iso", live, "-o", iso, "--out", out)
+	if code != ExitOK || !strings.Contains(stdout, "installs Fedora CoreOS to /dev/disk/by-id/nvme-") {
+		t.Fatalf("image iso: exit %d\n%s%s", code, stdout, stderr)
+	}
+	f, err := os.Open(iso)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	boot, err := delivery.ISOIgnition(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := delivery.ReadInstallConfig(osvariant.MustLookup("fcos"), boot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, _ := os.ReadFile(filepath.Join(out, "rack3-m2.ign"))
+	if in.Disk != "/dev/disk/by-id/nvme-SAMSUNG_MZQL2960HCJR-00A07_S64FNE0R801234" || !bytes.Equal(in.Config, full) {
+		t.Errorf("the ISO installs to %s a config of %d bytes, want rack3-m2's disk and rack3-m2.ign (%d bytes)", in.Disk, len(in.Config), len(full))
+	}
+}
