@@ -100,3 +100,32 @@ func TestImageISOInstalls(t *testing.T) {
 		t.Errorf("the ISO installs to %s a config of %d bytes, want rack3-m2's disk and rack3-m2.ign (%d bytes)", in.Disk, len(in.Config), len(full))
 	}
 }
+
+// delivery.boot: live puts the full config itself into the PXE initrd,
+// and every run says loudly what that costs.
+func TestGenLiveBootWarns(t *testing.T) {
+	dir, hosts := inventoryCopy(t, "../../examples/seed/hosts.yaml")
+	data, _ := os.ReadFile(hosts)
+	if err := os.WriteFile(hosts, append(data, []byte("delivery: {boot: live}\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := kign(t, "gen", "--hosts", hosts, "-o", out)
+	if code != ExitOK || !strings.Contains(stderr, "WARNING: delivery.boot is live") {
+		t.Fatalf("exit %d, want 0 and the live-boot warning\n%s%s", code, stdout, stderr)
+	}
+	img, _ := os.ReadFile(filepath.Join(out, delivery.IgnitionImgName("master1")))
+	full, _ := os.ReadFile(filepath.Join(out, "master1.ign"))
+	files, err := delivery.UnwrapFiles(img)
+	if err != nil || !bytes.Equal(files["config.ign"], full) {
+		t.Errorf("a live boot's initrd does not hold the full config (%v)", err)
+	}
+	if _, stderr := kignErr(t, "validate", "--hosts", hosts, "-q"); !strings.Contains(stderr, "WARNING: delivery.boot is live") {
+		t.Errorf("validate does not warn:\n%s", stderr)
+	}
+}
+
+func kignErr(t *testing.T, args ...string) (int, string) {
+	code, _, stderr := kign(t, args...)
+	return code, stderr
+}

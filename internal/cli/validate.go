@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/kign-project/kign/internal/delivery"
 	"github.com/kign-project/kign/internal/diag"
 	"github.com/kign-project/kign/internal/inventory"
 	"github.com/kign-project/kign/internal/plan"
@@ -59,6 +60,9 @@ func validateCmd() *Command {
 				_, p, err := loadPlan(*hosts, env.Stderr)
 				if err != nil {
 					return err
+				}
+				if p.Boot == inventory.BootLive {
+					fmt.Fprintln(env.Stderr, delivery.LiveBootWarning)
 				}
 				if !*quiet {
 					writeSummary(env.Stdout, p)
