@@ -47,9 +47,7 @@ func TestConventions(t *testing.T) {
 // A bad inventory: every problem reported with file:line:col, exit 1, and
 // nothing written, neither output nor PKI.
 func TestGenBadInventoryWritesNothing(t *testing.T) {
-	dir := t.TempDir()
-	hosts := filepath.Join(dir, "hosts.yaml")
-	bad := `cluster:
+	genRefuses(t, `cluster:
   name: bad
   serviceCidr: 10.99.66.0/23
   podCIDR: 10.20.0.0/16
@@ -59,22 +57,32 @@ func TestGenBadInventoryWritesNothing(t *testing.T) {
 hosts:
   - name: ../x
     ip: 10.22.108.20
-`
+`, ":3:3: cluster.serviceCidr: unknown field", ":9:11: hosts[0].name: \"../x\" is not a DNS-1123 label", "5 errors, nothing written")
+}
+
+// genRefuses runs kign gen on the inventory bad and checks that it exits 1,
+// that stderr holds every want (those starting with ":" follow the
+// inventory's path), and that nothing was written beside the inventory.
+func genRefuses(t *testing.T, bad string, wants ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	hosts := filepath.Join(dir, "hosts.yaml")
 	if err := os.WriteFile(hosts, []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "out")
-	code, stdout, stderr := kign(t, "gen", "--hosts", hosts, "-o", out)
+	code, stdout, stderr := kign(t, "gen", "--hosts", hosts, "-o", filepath.Join(dir, "out"))
 	if code != ExitFailure {
 		t.Fatalf("exit %d, want 1\n%s%s", code, stdout, stderr)
 	}
-	for _, want := range []string{hosts + ":3:3: cluster.serviceCidr: unknown field", hosts + ":9:11: hosts[0].name: \"../x\" is not a DNS-1123 label", "5 errors, nothing written"} {
+	for _, want := range wants {
+		if strings.HasPrefix(want, ":") {
+			want = hosts + want
+		}
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("bad inventory left files behind: %v", entries)
 	}
 }
