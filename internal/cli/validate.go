@@ -82,6 +82,18 @@ func writeSummary(w io.Writer, p *plan.Plan) {
 	fmt.Fprintf(w, "  domain:                 %s\n", p.Domain)
 	fmt.Fprintf(w, "  keepalived:             virtual_router_id %d, unicast VRRP\n", p.Keepalived.VirtualRouterID)
 	fmt.Fprintf(w, "  etcd initial cluster:   %s\n", p.EtcdInitialCluster)
+	paths := "PXE boots"
+	if p.OS.ISOEmbed {
+		paths = "PXE and ISO boots"
+	}
+	boot := paths + " install " + p.OS.Title + " " + p.Image.Version + " to disk, then reboot into it"
+	if p.Boot == inventory.BootLive {
+		boot = paths + " run from RAM (delivery.boot: live)"
+	}
+	fmt.Fprintf(w, "  boot:                   %s\n", boot)
+	if p.DeliveryURL != "" {
+		fmt.Fprintf(w, "  pointer configs:        kign serve at %s; QEMU/libvirt: -fw_cfg name=%s,file=<host>.pointer.ign\n", p.DeliveryURL, p.OS.FwCfgName)
+	}
 	fmt.Fprintf(w, "  hosts:\n")
 	for _, h := range p.Hosts {
 		extra := ""
