@@ -8,7 +8,7 @@ export KIGN_TOOLS ?= $(HOME)/.cache/kign-tools
 IGNITION_VERSION ?= v2.26.0
 export KIGN_IGNITION ?= $(KIGN_TOOLS)/ignition-$(IGNITION_VERSION)/ignition
 
-.PHONY: all build example test test-tools unit fuzz bench-pki bench-gen golden vet fmt clean e2e
+.PHONY: all build example test test-tools unit fuzz bench-pki bench-gen golden schema vet fmt clean e2e
 
 all: build
 
@@ -58,6 +58,10 @@ bench-gen:
 # Refresh golden files after a reviewed change.
 golden:
 	$(GO) test ./internal/gen -run TestGolden -update
+
+# Regenerate schema/hosts.schema.json from the inventory types.
+schema:
+	$(GO) test ./internal/inventory -run TestSchemaUpToDate -update-schema
 
 vet:
 	$(GO) vet ./...
