@@ -4,23 +4,51 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/kign-project/kign/internal/inventory"
 	"github.com/spf13/pflag"
 )
 
 func artifactsCmd() *Command {
 	return &Command{
-		Name: "artifacts", Summary: "list every URL, hash and image the cluster fetches (for mirroring)",
-		Usage: "--hosts FILE [--urls | --images]",
+		Name: "artifacts", Summary: "list every URL, hash and image the cluster fetches (for mirroring); `artifacts lock` records missing hashes",
+		Usage: "--hosts FILE [--urls | --images | --unhashed]\n       kign artifacts lock --hosts FILE",
 		Flags: func(fs *pflag.FlagSet) func(Env, []string) error {
 			hosts := fs.String("hosts", "", "inventory file (hosts.yaml)")
 			urls := fs.Bool("urls", false, "print only the file URLs, one a line (feed to wget -x -i -)")
 			images := fs.Bool("images", false, "print only the container image references, one a line")
+			unhashed := fs.Bool("unhashed", false, "print only the URLs of downloads that have no hash yet (fill the mirror with them before `kign artifacts lock`)")
 			return func(env Env, args []string) error {
+				if len(args) == 1 && args[0] == "lock" {
+					if *urls || *images || *unhashed {
+						return UsageErrorf("artifacts lock takes only --hosts")
+					}
+					return lockArtifacts(env, *hosts, lockClient)
+				}
 				if err := noArgs(args); err != nil {
 					return err
 				}
-				if *urls && *images {
-					return UsageErrorf("--urls and --images exclude each other")
+				if n := btoi(*urls) + btoi(*images) + btoi(*unhashed); n > 1 {
+					return UsageErrorf("--urls, --images and --unhashed exclude each other")
+				}
+				if *unhashed {
+					if *hosts == "" {
+						return UsageErrorf("--hosts is required")
+					}
+					inv, rep := inventory.LoadForLock(*hosts)
+					printReport(env.Stderr, rep)
+					if rep.HasErrors() {
+						return errReported
+					}
+					todo, err := lockable(inv)
+					if err != nil {
+						return err
+					}
+					for _, u := range todo {
+						if _, ok := inv.Lock.Lookup(u.lockURL); !ok {
+							fmt.Fprintln(env.Stdout, u.fetchURL)
+						}
+					}
+					return nil
 				}
 				_, p, err := loadPlan(*hosts, env.Stderr)
 				if err != nil {
@@ -59,4 +87,11 @@ func artifactsCmd() *Command {
 			}
 		},
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

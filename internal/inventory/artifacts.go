@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"github.com/kign-project/kign/images"
 
 	"github.com/kign-project/kign/internal/catalog"
+	"github.com/kign-project/kign/internal/diag"
 	"github.com/kign-project/kign/internal/osvariant"
 )
 
@@ -118,10 +120,42 @@ func (v *validator) artifacts() {
 		return
 	}
 	for _, f := range set.Files {
-		if !f.Verified() && !pinned[f.Name] && !allowed[f.Name] {
-			v.errorf("artifacts.allowUnverified", "%s %s has no hash in kign's catalog: pin one with artifacts.overrides.%s.sha256, or list %s in artifacts.allowUnverified to download it unverified", f.Name, f.Version, f.Name, f.Name)
+		if f.Verified() || pinned[f.Name] || allowed[f.Name] || v.locking {
+			continue
 		}
+		if _, ok := v.inv.Lock.Lookup(LockURL(f.URL, a.Overrides[f.Name])); ok {
+			continue
+		}
+		// The download comes from kign's catalog, not from a line of the
+		// inventory: point at the artifacts section when there is one.
+		at, where := "artifacts", ""
+		switch {
+		case v.set("artifacts.allowUnverified"):
+			at = "artifacts.allowUnverified"
+		case !v.set("artifacts"):
+			where = " (no line: the download is in kign's catalog)"
+		}
+		lock := "hosts.lock"
+		if v.inv.Lock != nil {
+			lock = filepath.Base(v.inv.Lock.File)
+		}
+		pos := v.at(at)
+		if where != "" {
+			pos = diag.Pos{File: v.inv.File}
+		}
+		v.rep.Errorf(pos, at, "%s %s (%s) has no hash%s: run `kign artifacts lock --hosts %s` to download it once and record its sha256 and sha512 in %s "+
+			"(or pin one with artifacts.overrides.%s.sha256, or list it in artifacts.allowUnverified to download it unverified)",
+			f.Name, f.Version, f.URL, where, v.inv.File, lock, f.Name)
 	}
+}
+
+// LockURL is the URL a lock file keys a download by: the override's URL
+// when the inventory gives one, else the catalog's (before any mirror).
+func LockURL(catalogURL string, o ArtifactOverride) string {
+	if o.URL != "" {
+		return o.URL
+	}
+	return catalogURL
 }
 
 // override checks artifacts.overrides.NAME: files take url and hashes,

@@ -116,15 +116,15 @@ func TestValidateUnverifiedArtifacts(t *testing.T) {
 			hosts:
 			  - {name: m0, ip: 192.168.1.11}
 			`, want: []string{
-			`hosts.yaml:1:1: artifacts.allowUnverified: flanneld v0.28.4 has no hash in kign's catalog: pin one with artifacts.overrides.flanneld.sha256, or list flanneld in artifacts.allowUnverified to download it unverified$`,
-			`hosts.yaml:1:1: artifacts.allowUnverified: flannel-cni-plugin v1.7.1-flannel1 has no hash in kign's catalog: pin one with artifacts.overrides.flannel-cni-plugin.sha256, or list flannel-cni-plugin in artifacts.allowUnverified to download it unverified$`,
+			"hosts.yaml: artifacts: flanneld v0.28.4 (https://github.com/flannel-io/flannel/releases/download/v0.28.4/flanneld-amd64) has no hash (no line: the download is in kign's catalog): run `kign artifacts lock --hosts hosts.yaml` to download it once and record its sha256 and sha512 in hosts.lock (or pin one with artifacts.overrides.flanneld.sha256, or list it in artifacts.allowUnverified to download it unverified)$",
+			"hosts.yaml: artifacts: flannel-cni-plugin v1.7.1-flannel1 (https://github.com/flannel-io/cni-plugin/releases/download/v1.7.1-flannel1/flannel-amd64) has no hash (no line: the download is in kign's catalog): run `kign artifacts lock",
 		}},
 		{name: "artifacts section without allowUnverified", yaml: artifactsDoc(`arch: arm64`), want: []string{
-			`hosts.yaml:10:3: artifacts.allowUnverified: flanneld v0.28.4 has no hash`,
-			`hosts.yaml:10:3: artifacts.allowUnverified: flannel-cni-plugin v1.7.1-flannel1 has no hash`,
+			`hosts.yaml:10:3: artifacts: flanneld v0.28.4 (https://github.com/flannel-io/flannel/releases/download/v0.28.4/flanneld-arm64) has no hash: run`,
+			`hosts.yaml:10:3: artifacts: flannel-cni-plugin v1.7.1-flannel1 (https://github.com/flannel-io/cni-plugin/releases/download/v1.7.1-flannel1/flannel-arm64) has no hash: run`,
 		}},
 		{name: "one of two allowed", yaml: artifactsDoc(`allowUnverified: [flanneld]`),
-			want: []string{`hosts.yaml:10:20: artifacts.allowUnverified: flannel-cni-plugin v1.7.1-flannel1 has no hash`}},
+			want: []string{`hosts.yaml:10:20: artifacts.allowUnverified: flannel-cni-plugin v1.7.1-flannel1 (https://github.com/flannel-io/cni-plugin/releases/download/v1.7.1-flannel1/flannel-amd64) has no hash: run`}},
 		{name: "pinned by an override", yaml: artifactsDoc(`allowUnverified: [flanneld]`, `overrides: {flannel-cni-plugin: {sha256: `+sum256+`}}`)},
 		{name: "not checked for a version kign lacks", yaml: `
 			cluster:

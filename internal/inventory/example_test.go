@@ -56,7 +56,7 @@ func TestParseReportsEveryProblemSorted(t *testing.T) {
 		`hosts.yaml:10:39: hosts[0].mac: "52:54:00:zz:00:01" is not a MAC address`,
 		`hosts.yaml:11:5: hosts[1].interface: no network interface`,
 		`hosts.yaml:11:12: hosts[1].name: name "m0" is also used by hosts[0] at line 10`,
-		`hosts.yaml:12:30: artifacts.allowUnverified: flannel-cni-plugin v1.7.1-flannel1 has no hash`,
+		`hosts.yaml:12:30: artifacts.allowUnverified: flannel-cni-plugin v1.7.1-flannel1 (https://github.com/flannel-io/cni-plugin/releases/download/v1.7.1-flannel1/flannel-amd64) has no hash: run`,
 		`hosts.yaml:13:21: pki.keyAlgorithm: "dsa" is not one of rsa, ecdsa`,
 	})
 	if got, want := len(rep.Errors()), 12; got != want {

@@ -86,7 +86,7 @@ func checkReport(t *testing.T, rep diag.Report) {
 		if d.Pos.File != "hosts.yaml" {
 			t.Errorf("diagnostic without the file name: %s", d)
 		}
-		if d.Pos.Line < 1 && !strings.HasPrefix(d.Message, "YAML ") {
+		if d.Pos.Line < 1 && !strings.HasPrefix(d.Message, "YAML ") && !strings.Contains(d.Message, "(no line: ") {
 			t.Errorf("diagnostic on a parsed document without a line: %s", d)
 		}
 		if d.Message == "" {

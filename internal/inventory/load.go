@@ -29,7 +29,25 @@ func Load(path string) (*Inventory, diag.Report) {
 		rep.Errorf(diag.Pos{File: path}, "", "cannot read the inventory: %v", err)
 		return nil, rep
 	}
-	return Parse(path, data)
+	lock, lockRep := ReadLock(path)
+	inv, rep := parse(path, data, lock, false)
+	rep.Merge(lockRep)
+	rep.Sort()
+	return inv, rep
+}
+
+// LoadForLock is Load for `kign artifacts lock`: downloads without a hash
+// are not reported (the lock is there to record theirs); everything else is.
+func LoadForLock(path string) (*Inventory, diag.Report) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Load(path)
+	}
+	lock, lockRep := ReadLock(path)
+	inv, rep := parse(path, data, lock, true)
+	rep.Merge(lockRep)
+	rep.Sort()
+	return inv, rep
 }
 
 // Parse decodes and validates one hosts.yaml document; file names it in
@@ -40,6 +58,10 @@ func Load(path string) (*Inventory, diag.Report) {
 // empty document, a top level that is not a mapping); otherwise it holds
 // whatever decoded, even when the report has errors.
 func Parse(file string, data []byte) (*Inventory, diag.Report) {
+	return parse(file, data, &Lock{File: LockPath(file)}, false)
+}
+
+func parse(file string, data []byte, lock *Lock, locking bool) (*Inventory, diag.Report) {
 	var rep diag.Report
 	root := parseYAML(file, data, &rep)
 	if root == nil {
@@ -55,10 +77,10 @@ func Parse(file string, data []byte) (*Inventory, diag.Report) {
 		// times what the bytes could spell out without them.
 		budget: 4*len(data) + 1000,
 	}
-	inv := &Inventory{File: file, Positions: d.pos}
+	inv := &Inventory{File: file, Positions: d.pos, Lock: lock}
 	d.structure(root, reflect.ValueOf(inv).Elem(), "")
 	if d.budget >= 0 {
-		rep.Merge(validate(inv, d.bad))
+		rep.Merge(validate(inv, d.bad, locking))
 	}
 	rep.Sort()
 	return inv, rep

@@ -18,6 +18,9 @@ type Inventory struct {
 
 	// File is the path the inventory was read from (not part of the YAML).
 	File string `yaml:"-"`
+	// Lock is the inventory's lock file (LockPath), read by Load; empty
+	// when there is none.
+	Lock *Lock `yaml:"-"`
 	// Positions maps a field path (cluster.apiServer.vip, hosts[1].ip) to
 	// where its value stands in File. Filled by Load.
 	Positions Positions `yaml:"-"`

@@ -21,7 +21,7 @@ import (
 // out unless Positions shows it was written, so "port: 0" is refused rather
 // than silently replaced by 6443.
 func Validate(inv *Inventory) diag.Report {
-	rep := validate(inv, nil)
+	rep := validate(inv, nil, false)
 	rep.Sort()
 	return rep
 }
@@ -34,6 +34,9 @@ type validator struct {
 	inv *Inventory
 	// bad holds paths the decoder already reported as unusable.
 	bad map[string]bool
+	// locking: the caller is `kign artifacts lock`, which is there to fill
+	// in the hashes that are missing; that they are missing is no error.
+	locking bool
 	rep diag.Report
 
 	version     string // effective Kubernetes version, "" if invalid
@@ -44,8 +47,8 @@ type validator struct {
 	mask        int // effective nodeCIDRMaskSize, 0 if invalid
 }
 
-func validate(inv *Inventory, bad map[string]bool) diag.Report {
-	v := &validator{inv: inv, bad: bad}
+func validate(inv *Inventory, bad map[string]bool, locking bool) diag.Report {
+	v := &validator{inv: inv, bad: bad, locking: locking}
 	v.cluster()
 	v.network()
 	v.hosts()

@@ -11,12 +11,13 @@ import (
 )
 
 // ApplyArtifacts applies the inventory's mirror, registry and per-artifact
-// overrides to a catalog set. A file left without a hash is refused unless
-// its name is in allowUnverified.
+// overrides to a catalog set, and the hashes of its lock file (keyed by the
+// URL before the mirror) to files that have none. A file left without a
+// hash is refused unless its name is in allowUnverified.
 //
 // Mirror layout: a catalog URL https://HOST/PATH becomes MIRROR/HOST/PATH,
 // the layout `wget -x` (and `kign artifacts --urls | wget -x -i -`) creates.
-func ApplyArtifacts(set catalog.Set, a inventory.Artifacts) (catalog.Set, error) {
+func ApplyArtifacts(set catalog.Set, a inventory.Artifacts, lock *inventory.Lock) (catalog.Set, error) {
 	out := set
 	out.Files = append([]catalog.File(nil), set.Files...)
 	out.Images = append([]catalog.Image(nil), set.Images...)
@@ -24,6 +25,11 @@ func ApplyArtifacts(set catalog.Set, a inventory.Artifacts) (catalog.Set, error)
 	for i := range out.Files {
 		f := &out.Files[i]
 		known[f.Name] = true
+		o := a.Overrides[f.Name]
+		if e, ok := lock.Lookup(inventory.LockURL(f.URL, o)); ok && !f.Verified() && o.SHA256 == "" && o.SHA512 == "" {
+			f.SHA256, f.SHA512 = e.SHA256, e.SHA512
+			f.Note = "hash from " + lock.File
+		}
 		if a.Mirror != "" {
 			f.URL = MirrorURL(a.Mirror, f.URL)
 		}

@@ -143,7 +143,7 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.Artifacts, err = ApplyArtifacts(set, inv.Artifacts); err != nil {
+	if p.Artifacts, err = ApplyArtifacts(set, inv.Artifacts, inv.Lock); err != nil {
 		return nil, err
 	}
 	if p.Image, err = images.Lookup(p.OS.Name, inv.Images.Stream, inv.Images.Version, set.Arch, inv.Images.Mirror); err != nil {

@@ -67,7 +67,7 @@ func TestApplyArtifacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ApplyArtifacts(set, inventory.Artifacts{}); err == nil || !strings.Contains(err.Error(), "flanneld") {
+	if _, err := ApplyArtifacts(set, inventory.Artifacts{}, nil); err == nil || !strings.Contains(err.Error(), "flanneld") {
 		t.Fatalf("unverified flanneld accepted without allowUnverified: %v", err)
 	}
 	sum := strings.Repeat("ab", 32)
@@ -75,7 +75,7 @@ func TestApplyArtifacts(t *testing.T) {
 		Mirror:          "http://m.local",
 		AllowUnverified: []string{"flannel-cni-plugin"},
 		Overrides:       map[string]inventory.ArtifactOverride{"flanneld": {SHA256: sum}, "pause": {Image: "reg.local/pause:9"}},
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,23 @@ func TestApplyArtifacts(t *testing.T) {
 	if orig, _ := set.File("flanneld"); orig.SHA256 != "" {
 		t.Error("ApplyArtifacts changed the catalog's own set")
 	}
-	if _, err := ApplyArtifacts(set, inventory.Artifacts{AllowUnverified: []string{"flanneld", "flannel-cni-plugin"}, Overrides: map[string]inventory.ArtifactOverride{"kubeletx": {}}}); err == nil {
+	// A lock file's hashes apply by the URL before the mirror.
+	cni, _ := set.File("flannel-cni-plugin")
+	fl, _ := set.File("flanneld")
+	lock := &inventory.Lock{File: "hosts.lock"}
+	for _, f := range []string{cni.URL, fl.URL} {
+		if err := lock.Add(inventory.LockEntry{URL: f, SHA256: sum, SHA512: strings.Repeat("cd", 64)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err = ApplyArtifacts(set, inventory.Artifacts{Mirror: "http://m.local"}, lock)
+	if err != nil {
+		t.Fatalf("locked files refused: %v", err)
+	}
+	if f, _ := out.File("flannel-cni-plugin"); f.SHA512 != strings.Repeat("cd", 64) || !strings.HasPrefix(f.URL, "http://m.local/") {
+		t.Errorf("locked flannel-cni-plugin = %+v", f)
+	}
+	if _, err := ApplyArtifacts(set, inventory.Artifacts{AllowUnverified: []string{"flanneld", "flannel-cni-plugin"}, Overrides: map[string]inventory.ArtifactOverride{"kubeletx": {}}}, nil); err == nil {
 		t.Error("unknown override name accepted")
 	}
 }
