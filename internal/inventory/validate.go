@@ -37,7 +37,7 @@ type validator struct {
 	// locking: the caller is `kign artifacts lock`, which is there to fill
 	// in the hashes that are missing; that they are missing is no error.
 	locking bool
-	rep diag.Report
+	rep     diag.Report
 
 	version     string // effective Kubernetes version, "" if invalid
 	os          string // effective OS, "" if invalid
