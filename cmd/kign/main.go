@@ -6,6 +6,8 @@ import (
 	"os"
 	"runtime/debug"
 
+	"golang.org/x/term"
+
 	"github.com/kign-project/kign/internal/cli"
 )
 
@@ -17,5 +19,8 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(cli.MainEnv(os.Args[1:], cli.Env{
+		Stdout: os.Stdout, Stderr: os.Stderr,
+		Stdin: os.Stdin, Interactive: term.IsTerminal(int(os.Stdin.Fd())),
+	}))
 }

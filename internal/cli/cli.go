@@ -27,6 +27,10 @@ var Version = "v0.0.0-dev"
 type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
+	// Stdin is read by interactive commands (kign init) only when
+	// Interactive is true: standard input is a terminal.
+	Stdin       io.Reader
+	Interactive bool
 }
 
 // Command is one subcommand.
@@ -61,12 +65,16 @@ var errReported = silentError{}
 
 // commands is the table of top-level subcommands, in help order.
 func commands() []*Command {
-	return []*Command{genCmd(), validateCmd(), artifactsCmd(), certsCmd(), serveCmd(), imageCmd(), versionCmd()}
+	return []*Command{initCmd(), genCmd(), validateCmd(), artifactsCmd(), certsCmd(), serveCmd(), imageCmd(), versionCmd()}
 }
 
 // Main runs kign with args (without the program name) and returns the exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
-	env := Env{Stdout: stdout, Stderr: stderr}
+	return MainEnv(args, Env{Stdout: stdout, Stderr: stderr})
+}
+
+// MainEnv is Main with the whole environment, standard input included.
+func MainEnv(args []string, env Env) int {
 	root := &Command{Name: "kign", Summary: "Ignition configs for Kubernetes control-plane hosts", Sub: commands()}
 	return run(root, []string{"kign"}, args, env)
 }
