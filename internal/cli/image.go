@@ -51,7 +51,7 @@ func imageISOCmd() *Command {
 					return fmt.Errorf("host %q is not in %s", *host, *hosts)
 				}
 				if !p.OS.ISOEmbed {
-					return fmt.Errorf("%s's live ISO has no Ignition embed area (only Fedora CoreOS's has): PXE-boot with %s or use a pointer config", p.OS.Title, delivery.IgnitionImgName(*host))
+					return fmt.Errorf("%s's live ISO has no Ignition embed area: PXE-boot with %s or use a pointer config", p.OS.Title, delivery.IgnitionImgName(*host))
 				}
 				ign, err := os.ReadFile(filepath.Join(*out, *host+".ign"))
 				if err != nil {
@@ -65,7 +65,7 @@ func imageISOCmd() *Command {
 				if err := embedISOFile(*iso, *dst, boot, *force); err != nil {
 					return err
 				}
-				what := "installs Fedora CoreOS to " + h.InstallDisk + " with"
+				what := "installs " + p.OS.Title + " to " + h.InstallDisk + " with"
 				if p.Boot == inventory.BootLive {
 					what = "boots live (from RAM) with"
 				}

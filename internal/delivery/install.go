@@ -12,6 +12,7 @@ import (
 	"github.com/kign-project/kign/internal/inventory"
 	"github.com/kign-project/kign/internal/osvariant"
 	"github.com/kign-project/kign/internal/plan"
+	"github.com/kign-project/kign/internal/render"
 )
 
 // A master must run from disk: a live PXE or ISO boot runs from RAM, so
@@ -56,6 +57,11 @@ const (
 type coreOSInstallerConfig struct {
 	DestDevice   string `json:"dest-device"`
 	IgnitionFile string `json:"ignition-file"`
+	// CopyNetwork copies the live system's NetworkManager keyfiles to the
+	// installed system's first boot, whose initramfs (Ignition fetching the
+	// downloads) would otherwise only try DHCP
+	// (coreos-installer --copy-network, docs/customizing-install.md).
+	CopyNetwork bool `json:"copy-network,omitempty"`
 }
 
 // BootConfig is the config a live (RAM) boot of host h applies, given the
@@ -87,13 +93,23 @@ func InstallConfig(p *plan.Plan, h plan.Host, full []byte) ([]byte, error) {
 	cfg := t35.Config{Ignition: t35.Ignition{Version: o.IgnitionSpec}}
 	switch o.Installer {
 	case osvariant.CoreOSInstaller:
-		ic, err := yaml.Marshal(coreOSInstallerConfig{DestDevice: h.InstallDisk, IgnitionFile: CoreOSDestConfig})
+		// A static address goes into the live system too (NetworkManager
+		// reads its keyfile there, so the install itself has the network)
+		// and is copied to the installed system's first boot.
+		path, _, keyfile, static, err := render.NetworkFile(o, h)
+		if err != nil {
+			return nil, err
+		}
+		ic, err := yaml.Marshal(coreOSInstallerConfig{DestDevice: h.InstallDisk, IgnitionFile: CoreOSDestConfig, CopyNetwork: static})
 		if err != nil {
 			return nil, err
 		}
 		cfg.Storage.Files = []t35.File{
 			secretFile(CoreOSDestConfig, full),
 			secretFile(CoreOSInstallerConfig, ic),
+		}
+		if static {
+			cfg.Storage.Files = append(cfg.Storage.Files, secretFile(path, keyfile))
 		}
 	case osvariant.FlatcarInstall:
 		// flatcar-install fetches the image from the release server, or
@@ -168,6 +184,9 @@ func ptrTo[T any](v T) *T { return &v }
 type Installed struct {
 	Disk   string // the disk the OS is installed to
 	Config []byte // the installed system's config
+	// Network is the live system's static network file, which the installer
+	// copies to the installed system's first boot (CopyNetwork); nil: DHCP.
+	Network []byte
 }
 
 // ReadInstallConfig reads an install config of OS o back: the disk it
@@ -201,6 +220,16 @@ func ReadInstallConfig(o osvariant.OS, ign []byte) (Installed, error) {
 			return Installed{}, fmt.Errorf("%s: %w", CoreOSInstallerConfig, err)
 		}
 		in = Installed{Disk: ic.DestDevice, Config: files[ic.IgnitionFile]}
+		if ic.CopyNetwork {
+			for p, data := range files {
+				if strings.HasSuffix(p, ".nmconnection") {
+					in.Network = data
+				}
+			}
+			if in.Network == nil {
+				return Installed{}, fmt.Errorf("copy-network without a keyfile in the live system")
+			}
+		}
 	case osvariant.FlatcarInstall:
 		for _, u := range cfg.Systemd.Units {
 			if u.Name != FlatcarInstallUnit || u.Contents == nil || u.Enabled == nil || !*u.Enabled {

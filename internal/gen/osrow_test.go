@@ -287,7 +287,8 @@ func checkWindowsApart(t *testing.T, p *plan.Plan, slots []inventory.Slot) {
 }
 
 // The PXE initrd installs the OS to the host's disk with the host's full
-// config; under delivery.boot: live it holds the full config itself.
+// config, and on Fedora CoreOS carries a static address to the installed
+// system's first boot. (delivery.boot: live: internal/cli TestGenLiveBootWarns.)
 func checkInstall(t *testing.T, p *plan.Plan, hc HostConfig) {
 	t.Helper()
 	var img []byte
@@ -307,5 +308,12 @@ func checkInstall(t *testing.T, p *plan.Plan, hc HostConfig) {
 	}
 	if in.Disk != hc.Host.InstallDisk || string(in.Config) != string(hc.Ignition) {
 		t.Errorf("installs to %s (%d bytes), want %s with the host's config", in.Disk, len(in.Config), hc.Host.InstallDisk)
+	}
+	if p.OS.Installer == osvariant.CoreOSInstaller {
+		path, _, keyfile, static, _ := render.NetworkFile(p.OS, hc.Host)
+		ph := parseIgnition(t, hc.Ignition)
+		if static != (in.Network != nil) || static && (string(in.Network) != string(keyfile) || string(ph.Files[path].Data) != string(keyfile)) {
+			t.Errorf("first-boot network %q, want the host's keyfile %q (static: %v)", in.Network, keyfile, static)
+		}
 	}
 }

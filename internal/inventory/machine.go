@@ -72,9 +72,17 @@ func (v *validator) staticNetwork() {
 	for i, d := range n.DNS {
 		v.addr(fmt.Sprintf("%s.dns[%d]", np, i), d)
 	}
+	// A host without its own address takes the cluster's gateway and dns
+	// only with static addressing, which prefixLength turns on.
 	if clusterLen == 0 && (n.Gateway != "" || len(n.DNS) > 0) && !v.skip(np+".prefixLength") {
-		v.errorf(np, "gateway and dns need cluster.network.prefixLength, which turns static addressing on")
+		for i, h := range v.inv.Hosts {
+			if h.Network.Address == "" {
+				v.errorf(np, "gateway and dns apply to hosts with static addressing: set cluster.network.prefixLength, or hosts[%d].network.address for host %s", i, h.Name)
+				break
+			}
+		}
 	}
+	flatcarWarned := false
 	for i, h := range v.inv.Hosts {
 		p := fmt.Sprintf("hosts[%d].network", i)
 		hn := h.Network
@@ -104,6 +112,19 @@ func (v *validator) staticNetwork() {
 		}
 		for j, d := range hn.DNS {
 			v.addr(fmt.Sprintf("%s.dns[%d]", p, j), d)
+		}
+		if subnet.IsValid() && !flatcarWarned && v.os != "" && osvariant.MustLookup(v.os).Installer == osvariant.FlatcarInstall && v.inv.Delivery.Boot != BootLive {
+			// flatcar-install has no way to hand a static address to the
+			// installed system's initramfs, where Ignition downloads the
+			// kubelet and the rest: that first boot takes DHCP.
+			flatcarWarned = true
+			v.warnf(p, "on Flatcar the static address applies once Ignition has run: the first boot from disk downloads its files over DHCP, so keep a DHCP lease (or reservation) for each master's first boot")
+		}
+		if subnet.IsValid() && len(hn.DNS) == 0 && len(n.DNS) == 0 {
+			v.warnf(p, "host %s has a static address but no name servers (cluster.network.dns or %s.dns): it cannot resolve the registries it pulls images from", h.Name, p)
+		}
+		if subnet.IsValid() && v.vip.IsValid() && !subnet.Contains(v.vip) {
+			v.warnf("cluster.apiServer.vip", "the VIP %s is outside host %s's subnet %s: keepalived moves it between the hosts' interfaces, so it must be on their segment", v.vip, h.Name, subnet)
 		}
 		if !subnet.IsValid() || !gw.IsValid() {
 			continue
@@ -165,6 +186,22 @@ func (v *validator) updates() {
 	if !ok {
 		return
 	}
+	derived := 0
+	for _, h := range v.inv.Hosts {
+		if w := h.UpdateWindow; w.Start == "" && w.Days == nil && w.Length == "" {
+			derived++
+		}
+	}
+	if fit := DerivedSlotsFit(u); derived > fit {
+		at := up + ".window"
+		if !v.set(at) {
+			at = "hosts"
+		}
+		base, _ := ClusterWindow(u)
+		v.errorf(at, "%d hosts take the derived update windows (%s, each followed by a gap as long), which hold %d: "+
+			"set a shorter cluster.updates.window.length, restrict its days to move them through the week, give hosts their own updateWindow, or set cluster.updates.strategy: off", derived, base, fit)
+		return
+	}
 	multiDay := v.os == "" || osvariant.MustLookup(v.os).MultiDayWindows
 	for i, s := range slots {
 		if !multiDay && !s.Daily() && len(s.Days) > 1 {
@@ -184,7 +221,7 @@ func (v *validator) updates() {
 			}
 			what := "overlaps"
 			if g >= 0 {
-				what = fmt.Sprintf("starts %dm from", g)
+				what = fmt.Sprintf("is only %dm away from", g)
 			}
 			hi, hj := v.inv.Hosts[i], v.inv.Hosts[j]
 			// Point at a window the user chose, where there is one.
@@ -195,7 +232,6 @@ func (v *validator) updates() {
 				}
 			}
 			v.errorf(at, "host %s's update window (%s) %s host %s's (%s): two masters could reboot at once and etcd would lose quorum; windows need %dm between them", hi.Name, slots[i], what, hj.Name, slots[j], MinWindowGap)
-			return
 		}
 	}
 }

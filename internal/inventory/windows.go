@@ -107,7 +107,7 @@ func parseWindow(w Window, base Slot) (Slot, map[string]string) {
 		for i, d := range w.Days {
 			n := slices.IndexFunc(weekdays, func(x string) bool { return strings.EqualFold(x, d) })
 			switch {
-			case n < 0:
+			case n < 0 || weekdays[n] != d:
 				problems[fmt.Sprintf("days[%d]", i)] = fmt.Sprintf("%q is not a weekday (one of %s)%s", clip(d), strings.Join(weekdays, ", "), didYouMean(d, weekdays))
 			case slices.Contains(s.Days, n):
 				problems[fmt.Sprintf("days[%d]", i)] = fmt.Sprintf("%s is listed twice", weekdays[n])
@@ -145,6 +145,19 @@ func ClusterWindow(u Updates) (Slot, map[string]string) {
 	return parseWindow(u.Window, Slot{Start: DefaultWindowStart, Length: DefaultWindowLength})
 }
 
+// DerivedSlotsFit reports how many hosts the derived daily windows of u
+// hold: 24 hours over twice the window's length. For windows on some
+// weekdays the derived slots move through the week and hold seven times
+// as many.
+func DerivedSlotsFit(u Updates) int {
+	base, _ := ClusterWindow(u)
+	n := minutesPerDay / (2 * base.Length)
+	if !base.Daily() {
+		n *= 7
+	}
+	return n
+}
+
 // UpdateSlots returns every host's update window, in host order: a host
 // with its own updateWindow.start gets that window (days and length from
 // the cluster's unless given), the others get the cluster window moved by
@@ -154,10 +167,20 @@ func UpdateSlots(inv *Inventory) (slots []Slot, ok bool) {
 	base, problems := ClusterWindow(inv.Cluster.Updates)
 	ok = len(problems) == 0
 	for i, h := range inv.Hosts {
-		// Past one day's worth of derived windows the slots come round
-		// again; the overlap check reports that.
+		// Each host's window follows the one before after a gap as long.
+		// Daily windows wrap within the day (past one day's worth the
+		// slots come round again: DerivedSlotsFit); windows on some
+		// weekdays move on to the next day when they pass midnight.
 		s := base
-		s.Start = (base.Start + 2*i*base.Length) % minutesPerDay
+		at := base.Start + 2*i*base.Length
+		s.Start = at % minutesPerDay
+		if !base.Daily() {
+			s.Days = nil
+			for _, d := range base.Days {
+				s.Days = append(s.Days, (d+at/minutesPerDay)%7)
+			}
+			slices.Sort(s.Days)
+		}
 		if h.UpdateWindow.Start != "" || h.UpdateWindow.Days != nil || h.UpdateWindow.Length != "" {
 			own, p := parseWindow(h.UpdateWindow, Slot{Days: base.Days, Start: s.Start, Length: base.Length})
 			s, ok = own, ok && len(p) == 0

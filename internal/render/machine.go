@@ -132,11 +132,14 @@ func UpdateConfig(p *plan.Plan, h plan.Host) (path string, data []byte, err erro
 		if err != nil {
 			return "", nil, err
 		}
-		head := fmt.Sprintf("# kign: OS updates of host %s. %s\n", h.Name, updatesWhy(off, w))
+		head := fmt.Sprintf("# kign: OS updates of host %s. %s\n", h.Name, updatesWhy(p.OS, off, w))
 		return ZincatiConfigFile, append([]byte(head), data...), nil
 	case osvariant.Locksmith:
+		if !off && !w.Daily() && len(w.Days) > 1 {
+			return "", nil, fmt.Errorf("host %q: locksmith takes one weekday or every day, not %s", h.Name, strings.Join(w.DayNames(), ","))
+		}
 		var b bytes.Buffer
-		fmt.Fprintf(&b, "# kign: OS updates of host %s. %s\n", h.Name, updatesWhy(off, w))
+		fmt.Fprintf(&b, "# kign: OS updates of host %s. %s\n", h.Name, updatesWhy(p.OS, off, w))
 		fmt.Fprintf(&b, "GROUP=%s\n", p.Image.Stream)
 		if off {
 			// update_engine still downloads; locksmithd never reboots.
@@ -155,9 +158,13 @@ func UpdateConfig(p *plan.Plan, h plan.Host) (path string, data []byte, err erro
 	return "", nil, fmt.Errorf("%s: no update agent", p.OS.Name)
 }
 
-func updatesWhy(off bool, w inventory.Slot) string {
-	if off {
-		return "Automatic update reboots are off (cluster.updates.strategy: off): reboot the masters by hand, one at a time."
+func updatesWhy(o osvariant.OS, off bool, w inventory.Slot) string {
+	switch {
+	case off && o.Updates == osvariant.Zincati:
+		// enabled = false stops Zincati altogether: nothing is staged.
+		return "Automatic updates are off (cluster.updates.strategy: off): update each master by hand, one at a time (rpm-ostree upgrade, then systemctl reboot)."
+	case off:
+		return "Update reboots are off (cluster.updates.strategy: off): update_engine still stages updates; reboot each master by hand, one at a time."
 	}
 	return fmt.Sprintf("It reboots for an update only in its window, %s, which no other master's overlaps.", w)
 }

@@ -275,7 +275,7 @@ func TestComponentFlags(t *testing.T) {
 		{"kube-controller-manager", map[string]string{
 			"kubeconfig": ControllerManagerKubeconfig, "authentication-kubeconfig": ControllerManagerKubeconfig,
 			"authorization-kubeconfig": ControllerManagerKubeconfig, "bind-address": "127.0.0.1", "leader-elect": "true",
-			"allocate-node-cidrs": "false", "cluster-cidr": "", "node-cidr-mask-size": "",
+			"allocate-node-cidrs": "false",
 			"service-cluster-ip-range": "10.96.0.0/12", "cluster-name": "test",
 			"cluster-signing-cert-file": CACert, "cluster-signing-key-file": CAKey, "root-ca-file": CACert,
 			"service-account-private-key-file": ServiceAccountPrivateKey, "use-service-account-credentials": "true",
@@ -296,6 +296,13 @@ func TestComponentFlags(t *testing.T) {
 				}
 			}
 		})
+	}
+	// flannel's etcd leases own the node subnets: no allocation flags.
+	got := flagValues(pods["kube-controller-manager"].Spec.Containers[0].Command)
+	for _, f := range []string{"cluster-cidr", "node-cidr-mask-size"} {
+		if _, ok := got[f]; ok {
+			t.Errorf("kube-controller-manager has --%s", f)
+		}
 	}
 }
 
