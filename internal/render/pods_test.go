@@ -275,7 +275,7 @@ func TestComponentFlags(t *testing.T) {
 		{"kube-controller-manager", map[string]string{
 			"kubeconfig": ControllerManagerKubeconfig, "authentication-kubeconfig": ControllerManagerKubeconfig,
 			"authorization-kubeconfig": ControllerManagerKubeconfig, "bind-address": "127.0.0.1", "leader-elect": "true",
-			"allocate-node-cidrs": "false",
+			"allocate-node-cidrs":      "false",
 			"service-cluster-ip-range": "10.96.0.0/12", "cluster-name": "test",
 			"cluster-signing-cert-file": CACert, "cluster-signing-key-file": CAKey, "root-ca-file": CACert,
 			"service-account-private-key-file": ServiceAccountPrivateKey, "use-service-account-credentials": "true",
