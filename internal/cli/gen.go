@@ -43,29 +43,14 @@ func genCmd() *Command {
 				if err != nil {
 					return err
 				}
-				_, p, err := loadPlan(*hosts, env.Stderr)
-				if err != nil {
-					return err
-				}
-				if *pkiDir == "" {
+				if *pkiDir == "" && *hosts != "" {
 					*pkiDir = filepath.Join(filepath.Dir(*hosts), "pki")
 				}
-				overlays, err := readOverlays(p)
+				r, err := generate(env, *hosts, *pkiDir, clock, gen.Options{EmitButane: *emit, Format: *format, MatchboxURL: *matchboxURL}, false)
 				if err != nil {
 					return err
 				}
-				bundle, err := pki.Load(*pkiDir)
-				if err != nil {
-					return err
-				}
-				events, err := bundle.Complete(p, pki.Options{Now: clock})
-				if err != nil {
-					return err
-				}
-				res, err := gen.Generate(p, bundle, gen.Options{EmitButane: *emit, Overlays: overlays, Format: *format, MatchboxURL: *matchboxURL})
-				if err != nil {
-					return err
-				}
+				p, bundle, events, res := r.plan, r.bundle, r.events, r.result
 				// Keys first: an output that references certificates the bundle
 				// does not hold would break the next run.
 				if _, err := bundle.Save(*pkiDir); err != nil {
@@ -95,6 +80,51 @@ func genCmd() *Command {
 			}
 		},
 	}
+}
+
+// genRun is one generation, in memory.
+type genRun struct {
+	plan   *plan.Plan
+	bundle *pki.Bundle
+	events []pki.Event
+	result *gen.Result
+}
+
+// generate is every step of `kign gen` short of writing: the inventory and
+// its lock file, the overlays (each strictly on its own), the PKI bundle
+// completed in memory, and every host's config rendered, merged (overlay
+// conflicts), translated and validated. `kign validate` runs it too, with
+// dry set, so that it refuses exactly what gen refuses, with the same
+// messages: a dry run never saves the bundle, and when the bundle lacks
+// keys it issues the missing ones as ECDSA (milliseconds; RSA takes
+// seconds), in memory only, to be thrown away.
+func generate(env Env, hosts, pkiDir string, clock time.Time, o gen.Options, dry bool) (*genRun, error) {
+	_, p, err := loadPlan(hosts, env.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	if o.Overlays, err = readOverlays(p); err != nil {
+		return nil, err
+	}
+	bundle, err := pki.Load(pkiDir)
+	if err != nil {
+		return nil, err
+	}
+	cp := p
+	if _, hasCA := bundle.Get(pki.CA, ""); dry && !hasCA {
+		c := *p
+		c.PKI.KeyAlgorithm = "ecdsa"
+		cp = &c
+	}
+	events, err := bundle.Complete(cp, pki.Options{Now: clock})
+	if err != nil {
+		return nil, err
+	}
+	res, err := gen.Generate(p, bundle, o)
+	if err != nil {
+		return nil, err
+	}
+	return &genRun{plan: p, bundle: bundle, events: events, result: res}, nil
 }
 
 // readOverlays reads and checks every overlay the plan names. Each is

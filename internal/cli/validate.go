@@ -3,12 +3,15 @@ package cli
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/kign-project/kign/internal/delivery"
 	"github.com/kign-project/kign/internal/diag"
+	"github.com/kign-project/kign/internal/gen"
 	"github.com/kign-project/kign/internal/inventory"
 	"github.com/kign-project/kign/internal/plan"
 )
@@ -48,19 +51,24 @@ func plural(n int) string {
 
 func validateCmd() *Command {
 	return &Command{
-		Name: "validate", Summary: "check an inventory and print the derived plan",
-		Usage: "--hosts FILE",
+		Name: "validate", Summary: "run every check of kign gen without writing anything, and print the derived plan",
+		Usage: "--hosts FILE [--pki DIR]",
 		Flags: func(fs *pflag.FlagSet) func(Env, []string) error {
 			hosts := fs.String("hosts", "", "inventory file (hosts.yaml)")
 			quiet := fs.BoolP("quiet", "q", false, "print nothing when the inventory is valid")
+			pkiDir := fs.String("pki", "", "PKI bundle folder gen would use, read and never written (default: pki/ beside the inventory)")
 			return func(env Env, args []string) error {
 				if err := noArgs(args); err != nil {
 					return err
 				}
-				_, p, err := loadPlan(*hosts, env.Stderr)
+				if *pkiDir == "" && *hosts != "" {
+					*pkiDir = filepath.Join(filepath.Dir(*hosts), "pki")
+				}
+				r, err := generate(env, *hosts, *pkiDir, time.Now().UTC().Truncate(time.Second), gen.Options{}, true)
 				if err != nil {
 					return err
 				}
+				p := r.plan
 				if p.Boot == inventory.BootLive {
 					fmt.Fprintln(env.Stderr, delivery.LiveBootWarning)
 				}
