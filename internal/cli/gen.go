@@ -64,11 +64,12 @@ func genCmd() *Command {
 				if err != nil {
 					return err
 				}
+				// Each warning says "WARNING:" itself.
 				for _, w := range res.Warnings {
-					fmt.Fprintf(env.Stderr, "WARNING: %s\n", w)
+					fmt.Fprintln(env.Stderr, w)
 				}
 				for _, f := range unverified(p) {
-					fmt.Fprintf(env.Stderr, "warning: %s is downloaded WITHOUT a hash (artifacts.allowUnverified): pin it with artifacts.overrides.%s.sha256\n", f, f)
+					fmt.Fprintf(env.Stderr, "warning: %s is downloaded WITHOUT a hash (artifacts.allowUnverified): record one with kign artifacts lock --hosts %s, or pin it with artifacts.overrides.%s.sha256\n", f, *hosts, f)
 				}
 				for _, w := range written {
 					fmt.Fprintf(env.Stdout, "[out] wrote %s\n", w)

@@ -46,7 +46,8 @@ type HostConfig struct {
 type Result struct {
 	Hosts []HostConfig // plan order
 	Files output.Set
-	// Warnings must be shown to the operator (matchbox's lack of authentication).
+	// Warnings must be shown to the operator (matchbox's lack of
+	// authentication, live boots); each starts with "WARNING:".
 	Warnings []string
 }
 
