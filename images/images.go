@@ -71,7 +71,17 @@ const MinContainerd = "2.1"
 // OldContainerd reports whether the release is known to ship a containerd
 // older than MinContainerd.
 func (i Image) OldContainerd() bool {
-	return i.Containerd != "" && newerVersion(MinContainerd, i.Containerd) && !strings.HasPrefix(i.Containerd, MinContainerd+".")
+	return i.Containerd != "" && newerVersion(MinContainerd, i.Containerd)
+}
+
+// MirrorParent is the folder above the mirror's release folder, which must
+// end in the version: flatcar-install's -b BASEURL, from which it fetches
+// BASEURL/VERSION/flatcar_production_image.bin.bz2 and its .sig (the layout
+// of Flatcar's own servers and of matchbox's scripts/get-flatcar). ok is
+// false without a mirror or for a mirror laid out otherwise.
+func (i Image) MirrorParent() (string, bool) {
+	base, ok := strings.CutSuffix(i.Mirror, "/"+i.Version)
+	return base, ok && base != ""
 }
 
 // Files returns the image's files in boot order (kernel, initramfs, rootfs),

@@ -98,6 +98,16 @@ type Set struct {
 	Images     []Image // in a fixed order
 }
 
+// FileNames lists the names of the set's downloads, in catalog order; they
+// are the same in every set.
+func (s Set) FileNames() []string {
+	out := make([]string, 0, len(s.Files))
+	for _, f := range s.Files {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
 // File returns the file named name.
 func (s Set) File(name string) (File, bool) {
 	for _, f := range s.Files {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"text/tabwriter"
 
-	"github.com/kign-project/kign/internal/inventory"
 	"github.com/spf13/pflag"
 )
 
@@ -31,15 +30,11 @@ func artifactsCmd() *Command {
 					return UsageErrorf("--urls, --images and --unhashed exclude each other")
 				}
 				if *unhashed {
-					if *hosts == "" {
-						return UsageErrorf("--hosts is required")
+					inv, p, err := loadForLock(*hosts, env.Stderr)
+					if err != nil {
+						return err
 					}
-					inv, rep := inventory.LoadForLock(*hosts)
-					printReport(env.Stderr, rep)
-					if rep.HasErrors() {
-						return errReported
-					}
-					todo, err := lockable(inv)
+					todo, err := lockable(inv, p)
 					if err != nil {
 						return err
 					}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/kign-project/kign/internal/diag"
 	"github.com/kign-project/kign/internal/inventory"
 	"github.com/kign-project/kign/internal/osvariant"
 	"github.com/kign-project/kign/internal/output"
@@ -110,8 +109,8 @@ func initCmd() *Command {
 				if *out != "" {
 					name = *out
 				}
-				_, rep := inventory.Parse(name, b.Bytes())
-				if errs := withoutLockHints(rep.Errors()); len(errs) > 0 {
+				_, rep := inventory.ParseForLock(name, b.Bytes())
+				if errs := rep.Errors(); len(errs) > 0 {
 					for _, e := range errs {
 						fmt.Fprintln(env.Stderr, e.String())
 					}
@@ -195,18 +194,6 @@ func hostIPs(d *initData) []string {
 	var out []string
 	for _, h := range d.Hosts {
 		out = append(out, h.IP)
-	}
-	return out
-}
-
-// withoutLockHints drops the "no hash: run kign artifacts lock" errors:
-// init's inventory is meant to be locked next.
-func withoutLockHints(errs []diag.Diagnostic) []diag.Diagnostic {
-	var out []diag.Diagnostic
-	for _, e := range errs {
-		if !strings.Contains(e.Message, "run `kign artifacts lock") {
-			out = append(out, e)
-		}
 	}
 	return out
 }

@@ -27,21 +27,40 @@ type unlocked struct {
 	fetchURL string
 }
 
-// lockable lists the downloads of inv that neither kign's catalog nor the
-// inventory's overrides give a hash: those a lock file records.
-func lockable(inv *inventory.Inventory) ([]unlocked, error) {
-	// The plan with every download allowed gives the effective version,
-	// arch and mirror; the lock URLs come from the catalog and overrides.
-	probe := *inv
-	probe.Artifacts.AllowUnverified = nil
-	set, err := catalog.Lookup(orDefault(inv.Cluster.KubernetesVersion, catalog.Default()), orDefault(inv.Artifacts.Arch, inventory.DefaultArch))
+// loadForLock is loadPlan for the lock commands: the inventory and its lock
+// file, with downloads that lack a hash allowed (they are what a lock
+// records), and the plan as it would be with every such download allowed.
+func loadForLock(path string, stderr io.Writer) (*inventory.Inventory, *plan.Plan, error) {
+	if path == "" {
+		return nil, nil, UsageErrorf("--hosts is required")
+	}
+	inv, rep := inventory.LoadForLock(path)
+	printReport(stderr, rep)
+	if rep.HasErrors() {
+		n := len(rep.Errors())
+		fmt.Fprintf(stderr, "%s: %d error%s, nothing written\n", path, n, plural(n))
+		return nil, nil, errReported
+	}
+	set, err := catalog.Lookup(catalog.Default(), inventory.DefaultArch)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, f := range set.Files {
-		probe.Artifacts.AllowUnverified = append(probe.Artifacts.AllowUnverified, f.Name)
+	probe := *inv
+	probe.Artifacts.AllowUnverified = set.FileNames()
+	p, err := plan.Build(&probe)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if _, err := plan.Build(&probe); err != nil {
+	return inv, p, nil
+}
+
+// lockable lists the downloads of the plan that neither kign's catalog nor
+// the inventory's overrides give a hash: those a lock file records, by the
+// catalog's URL (or the override's), fetched from where hosts fetch them
+// (the mirror's URL when one is set).
+func lockable(inv *inventory.Inventory, p *plan.Plan) ([]unlocked, error) {
+	set, err := catalog.Lookup(p.KubernetesVersion, p.Artifacts.Arch)
+	if err != nil {
 		return nil, err
 	}
 	var out []unlocked
@@ -50,21 +69,10 @@ func lockable(inv *inventory.Inventory) ([]unlocked, error) {
 		if f.Verified() || o.SHA256 != "" || o.SHA512 != "" {
 			continue
 		}
-		u := unlocked{file: f, lockURL: inventory.LockURL(f.URL, o)}
-		u.fetchURL = u.lockURL
-		if inv.Artifacts.Mirror != "" && o.URL == "" {
-			u.fetchURL = plan.MirrorURL(inv.Artifacts.Mirror, u.lockURL)
-		}
-		out = append(out, u)
+		fetch, _ := p.Artifacts.File(f.Name)
+		out = append(out, unlocked{file: f, lockURL: inventory.LockURL(f.URL, o), fetchURL: fetch.URL})
 	}
 	return out, nil
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // lockArtifacts downloads every lockable file of the inventory at path
@@ -73,17 +81,11 @@ func orDefault(s, def string) string {
 // recorded hash is an error naming the URL and both hashes, and nothing is
 // written.
 func lockArtifacts(env Env, path string, client *http.Client) error {
-	if path == "" {
-		return UsageErrorf("--hosts is required")
+	inv, p, err := loadForLock(path, env.Stderr)
+	if err != nil {
+		return err
 	}
-	inv, rep := inventory.LoadForLock(path)
-	printReport(env.Stderr, rep)
-	if rep.HasErrors() {
-		n := len(rep.Errors())
-		fmt.Fprintf(env.Stderr, "%s: %d error%s, nothing written\n", path, n, plural(n))
-		return errReported
-	}
-	todo, err := lockable(inv)
+	todo, err := lockable(inv, p)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

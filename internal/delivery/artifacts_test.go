@@ -63,3 +63,24 @@ func TestHostArtifacts(t *testing.T) {
 		})
 	}
 }
+
+// flatcar-install takes the folder above a mirror's release folder as -b;
+// a mirror laid out otherwise is refused.
+func TestFlatcarInstallMirror(t *testing.T) {
+	p := testPlan("flatcar")
+	p.Image.Mirror = "https://mirror.example/flatcar/" + p.Image.Version
+	ign, err := InstallConfig(p, p.Hosts[0], []byte(`{"ignition":{"version":"3.4.0"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(ign), `-b \\\n  https://mirror.example/flatcar \\\n`) {
+		t.Errorf("the install unit does not pass -b https://mirror.example/flatcar:\n%s", ign)
+	}
+	if in, err := ReadInstallConfig(p.OS, ign); err != nil || in.Disk != "/dev/sda" {
+		t.Errorf("read back: %+v %v", in, err)
+	}
+	p.Image.Mirror = "https://mirror.example/flatcar"
+	if _, err := InstallConfig(p, p.Hosts[0], []byte(`{"ignition":{"version":"3.4.0"}}`)); err == nil || !strings.Contains(err.Error(), "does not end in /"+p.Image.Version) {
+		t.Errorf("a mirror without the version folder: %v", err)
+	}
+}

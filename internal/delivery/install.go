@@ -7,8 +7,10 @@ import (
 	"strings"
 
 	t35 "github.com/coreos/ignition/v2/config/v3_5/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kign-project/kign/butane"
 	"github.com/kign-project/kign/internal/inventory"
 	"github.com/kign-project/kign/internal/osvariant"
 	"github.com/kign-project/kign/internal/plan"
@@ -116,17 +118,16 @@ func InstallConfig(p *plan.Plan, h plan.Host, full []byte) ([]byte, error) {
 		// from BASEURL/VERSION/ with -b, and checks its signature.
 		args := []string{flatcarInstall, "-d", h.InstallDisk, "-C", p.Image.Stream, "-V", p.Image.Version}
 		if p.Image.Mirror != "" {
-			base, ok := FlatcarBaseURL(p.Image.Mirror, p.Image.Version)
+			base, ok := p.Image.MirrorParent()
 			if !ok {
 				return nil, fmt.Errorf("delivery: images.mirror %s does not end in /%s: flatcar-install fetches BASEURL/VERSION/flatcar_production_image.bin.bz2", p.Image.Mirror, p.Image.Version)
 			}
 			args = append(args, "-b", base)
 		}
 		args = append(args, "-i", FlatcarDestConfig)
-		for _, a := range args {
-			if a == "" || strings.ContainsAny(a, " \t\n\"'\\%$") {
-				return nil, fmt.Errorf("delivery: host %q: %q cannot go into a unit file", h.Name, a)
-			}
+		exec, err := butane.ExecLine(args...)
+		if err != nil {
+			return nil, fmt.Errorf("delivery: host %q: %w", h.Name, err)
 		}
 		unit := fmt.Sprintf(`[Unit]
 Description=Install %s to %s with host %s's config, then reboot into it (kign)
@@ -139,9 +140,9 @@ ExecStartPost=/usr/bin/udevadm settle
 ExecStartPost=/usr/bin/systemctl --no-block reboot
 [Install]
 WantedBy=multi-user.target
-`, o.Title, h.InstallDisk, h.Name, strings.Join(args, " "))
+`, o.Title, h.InstallDisk, h.Name, exec)
 		cfg.Storage.Files = []t35.File{secretFile(FlatcarDestConfig, full)}
-		cfg.Systemd.Units = []t35.Unit{{Name: FlatcarInstallUnit, Enabled: ptrTo(true), Contents: &unit}}
+		cfg.Systemd.Units = []t35.Unit{{Name: FlatcarInstallUnit, Enabled: ptr.To(true), Contents: &unit}}
 	default:
 		return nil, fmt.Errorf("delivery: %s: no installer", o.Name)
 	}
@@ -155,29 +156,17 @@ WantedBy=multi-user.target
 	return out, nil
 }
 
-// FlatcarBaseURL is flatcar-install's -b for a mirror's release folder,
-// which must end in the version: flatcar-install fetches
-// BASEURL/VERSION/flatcar_production_image.bin.bz2 and its .sig, the layout
-// of Flatcar's own servers and of matchbox's scripts/get-flatcar. ok is
-// false for a folder laid out otherwise.
-func FlatcarBaseURL(folder, version string) (string, bool) {
-	base, ok := strings.CutSuffix(strings.TrimRight(folder, "/"), "/"+version)
-	return base, ok && base != ""
-}
-
 // secretFile is a root-only file with data as a base64 data URL.
 func secretFile(path string, data []byte) t35.File {
 	src := "data:;base64," + base64.StdEncoding.EncodeToString(data)
 	return t35.File{
-		Node: t35.Node{Path: path, Overwrite: ptrTo(true)},
+		Node: t35.Node{Path: path, Overwrite: ptr.To(true)},
 		FileEmbedded1: t35.FileEmbedded1{
-			Mode:     ptrTo(0o600),
+			Mode:     ptr.To(0o600),
 			Contents: t35.Resource{Source: &src},
 		},
 	}
 }
-
-func ptrTo[T any](v T) *T { return &v }
 
 // Installed is what an install config (InstallConfig) makes a live system
 // do, read back from the config itself.
@@ -235,7 +224,8 @@ func ReadInstallConfig(o osvariant.OS, ign []byte) (Installed, error) {
 			if u.Name != FlatcarInstallUnit || u.Contents == nil || u.Enabled == nil || !*u.Enabled {
 				continue
 			}
-			for _, l := range strings.Split(*u.Contents, "\n") {
+			// ExecLine continues a command over lines ending in a backslash.
+			for _, l := range strings.Split(strings.ReplaceAll(*u.Contents, "\\\n", " "), "\n") {
 				argv := strings.Fields(strings.TrimPrefix(l, "ExecStart="))
 				if !strings.HasPrefix(l, "ExecStart=") || len(argv) == 0 || argv[0] != flatcarInstall {
 					continue

@@ -110,9 +110,9 @@ func (v *validator) artifacts() {
 		switch {
 		case isFile:
 		case isImage:
-			v.errorf(p, "%q is a container image; allowUnverified lists downloaded files (%s)", name, strings.Join(fileNames(set), ", "))
+			v.errorf(p, "%q is a container image; allowUnverified lists downloaded files (%s)", name, strings.Join(set.FileNames(), ", "))
 		default:
-			v.errorf(p, "%q is not a downloaded file in kign's catalog%s (files: %s)", name, didYouMean(name, fileNames(set)), strings.Join(fileNames(set), ", "))
+			v.errorf(p, "%q is not a downloaded file in kign's catalog%s (files: %s)", name, didYouMean(name, set.FileNames()), strings.Join(set.FileNames(), ", "))
 		}
 	}
 
@@ -195,14 +195,6 @@ func hours(d time.Duration) string {
 	return d.String()
 }
 
-func fileNames(set catalog.Set) []string {
-	var out []string
-	for _, f := range set.Files {
-		out = append(out, f.Name)
-	}
-	return out
-}
-
 // streams are the release streams of each OS.
 var osVersion = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$`)
 
@@ -215,25 +207,24 @@ func (v *validator) images() {
 			v.errorf("images.stream", "%q is not a %s stream (%s)%s", im.Stream, v.os, strings.Join(streams, ", "), didYouMean(im.Stream, streams))
 		}
 	}
-	if im.Version != "" && !osVersion.MatchString(im.Version) {
+	versionOK := im.Version == "" || osVersion.MatchString(im.Version)
+	if !versionOK {
 		v.errorf("images.version", "%q is not an OS release version (e.g. 42.20250901.3.0 for fcos, 4593.2.2 for flatcar)", clip(im.Version))
-	} else if v.os != "" {
-		if img, err := images.Lookup(v.os, im.Stream, im.Version, "", ""); err == nil && img.OldContainerd() {
-			v.errorf("images.version", "%s %s ships containerd %s (%s); kign's containerd config needs %s or newer: pick a newer release", v.os, img.Version, img.Containerd, img.ContainerdSource, images.MinContainerd)
-		}
 	}
-	if im.Mirror != "" && v.check("images.mirror", httpURLProblem(im.Mirror, true)) && v.os != "" &&
-		osvariant.MustLookup(v.os).Installer == osvariant.FlatcarInstall && v.inv.Delivery.Boot != BootLive {
-		stream := im.Stream
-		if stream == "" {
-			stream = osvariant.MustLookup(v.os).Streams[0]
-		}
-		version := im.Version
-		if version == "" {
-			version = images.DefaultVersion(v.os, stream)
-		}
-		if version != "" && !strings.HasSuffix(strings.TrimRight(im.Mirror, "/"), "/"+version) {
-			v.errorf("images.mirror", "%q must end in /%s: flatcar-install, which installs each master, fetches BASEURL/VERSION/flatcar_production_image.bin.bz2 (and its .sig) from the mirror", clip(im.Mirror), version)
-		}
+	mirrorOK := im.Mirror == "" || v.check("images.mirror", httpURLProblem(im.Mirror, true))
+	if v.os == "" || !versionOK || !mirrorOK {
+		return
+	}
+	// The image the plan will use, with its defaults (images.Lookup).
+	img, err := images.Lookup(v.os, im.Stream, im.Version, "", im.Mirror)
+	if err != nil {
+		return // a bad stream, reported above
+	}
+	if img.OldContainerd() {
+		v.errorf("images.version", "%s %s ships containerd %s (%s); kign's containerd config needs %s or newer: pick a newer release", v.os, img.Version, img.Containerd, img.ContainerdSource, images.MinContainerd)
+	}
+	if _, ok := img.MirrorParent(); img.Mirror != "" && !ok && v.inv.Delivery.Boot != BootLive &&
+		osvariant.MustLookup(v.os).Installer == osvariant.FlatcarInstall {
+		v.errorf("images.mirror", "%q must end in /%s: flatcar-install, which installs each master, fetches BASEURL/VERSION/flatcar_production_image.bin.bz2 (and its .sig) from the mirror", clip(im.Mirror), img.Version)
 	}
 }

@@ -17,8 +17,15 @@ import (
 	"github.com/kign-project/kign/internal/diag"
 )
 
-// Load reads the inventory at path and parses and validates it (see Parse).
-func Load(path string) (*Inventory, diag.Report) {
+// Load reads the inventory at path and its lock file (LockPath), and parses
+// and validates them (see Parse).
+func Load(path string) (*Inventory, diag.Report) { return load(path, false) }
+
+// LoadForLock is Load for `kign artifacts lock`: downloads without a hash
+// are not reported (the lock is there to record theirs); everything else is.
+func LoadForLock(path string) (*Inventory, diag.Report) { return load(path, true) }
+
+func load(path string, locking bool) (*Inventory, diag.Report) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -30,21 +37,7 @@ func Load(path string) (*Inventory, diag.Report) {
 		return nil, rep
 	}
 	lock, lockRep := ReadLock(path)
-	inv, rep := parse(path, data, lock, false)
-	rep.Merge(lockRep)
-	rep.Sort()
-	return inv, rep
-}
-
-// LoadForLock is Load for `kign artifacts lock`: downloads without a hash
-// are not reported (the lock is there to record theirs); everything else is.
-func LoadForLock(path string) (*Inventory, diag.Report) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Load(path)
-	}
-	lock, lockRep := ReadLock(path)
-	inv, rep := parse(path, data, lock, true)
+	inv, rep := parse(path, data, lock, locking)
 	rep.Merge(lockRep)
 	rep.Sort()
 	return inv, rep
@@ -59,6 +52,12 @@ func LoadForLock(path string) (*Inventory, diag.Report) {
 // whatever decoded, even when the report has errors.
 func Parse(file string, data []byte) (*Inventory, diag.Report) {
 	return parse(file, data, &Lock{File: LockPath(file)}, false)
+}
+
+// ParseForLock is Parse for an inventory about to be locked (kign init):
+// downloads without a hash are not reported.
+func ParseForLock(file string, data []byte) (*Inventory, diag.Report) {
+	return parse(file, data, &Lock{File: LockPath(file)}, true)
 }
 
 func parse(file string, data []byte, lock *Lock, locking bool) (*Inventory, diag.Report) {

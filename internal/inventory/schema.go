@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/token"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/kign-project/kign/images"
@@ -28,7 +29,7 @@ func enums() map[string][]string {
 	var streams []string
 	for _, o := range osvariant.Table {
 		for _, s := range o.Streams {
-			if !contains(streams, s) {
+			if !slices.Contains(streams, s) {
 				streams = append(streams, s)
 			}
 		}
@@ -43,15 +44,6 @@ func enums() map[string][]string {
 		"images.stream":                 streams,
 		"delivery.boot":                 {BootInstall, BootLive},
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Schema is the JSON Schema (draft 2020-12) of hosts.yaml, generated from
