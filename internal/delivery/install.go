@@ -98,11 +98,11 @@ func InstallConfig(p *plan.Plan, h plan.Host, full []byte) ([]byte, error) {
 		// A static address goes into the live system too (NetworkManager
 		// reads its keyfile there, so the install itself has the network)
 		// and is copied to the installed system's first boot.
-		path, _, keyfile, static, err := render.NetworkFile(o, h)
+		keyfile, err := render.NetworkFile(o, h)
 		if err != nil {
 			return nil, err
 		}
-		ic, err := yaml.Marshal(coreOSInstallerConfig{DestDevice: h.InstallDisk, IgnitionFile: CoreOSDestConfig, CopyNetwork: static})
+		ic, err := yaml.Marshal(coreOSInstallerConfig{DestDevice: h.InstallDisk, IgnitionFile: CoreOSDestConfig, CopyNetwork: keyfile != nil})
 		if err != nil {
 			return nil, err
 		}
@@ -110,8 +110,8 @@ func InstallConfig(p *plan.Plan, h plan.Host, full []byte) ([]byte, error) {
 			secretFile(CoreOSDestConfig, full),
 			secretFile(CoreOSInstallerConfig, ic),
 		}
-		if static {
-			cfg.Storage.Files = append(cfg.Storage.Files, secretFile(path, keyfile))
+		if keyfile != nil {
+			cfg.Storage.Files = append(cfg.Storage.Files, secretFile(keyfile.Path, keyfile.Data))
 		}
 	case osvariant.FlatcarInstall:
 		// flatcar-install fetches the image from the release server, or

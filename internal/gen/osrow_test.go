@@ -310,10 +310,14 @@ func checkInstall(t *testing.T, p *plan.Plan, hc HostConfig) {
 		t.Errorf("installs to %s (%d bytes), want %s with the host's config", in.Disk, len(in.Config), hc.Host.InstallDisk)
 	}
 	if p.OS.Installer == osvariant.CoreOSInstaller {
-		path, _, keyfile, static, _ := render.NetworkFile(p.OS, hc.Host)
+		keyfile, err := render.NetworkFile(p.OS, hc.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
 		ph := parseIgnition(t, hc.Ignition)
-		if static != (in.Network != nil) || static && (string(in.Network) != string(keyfile) || string(ph.Files[path].Data) != string(keyfile)) {
-			t.Errorf("first-boot network %q, want the host's keyfile %q (static: %v)", in.Network, keyfile, static)
+		static := keyfile != nil
+		if static != (in.Network != nil) || static && (string(in.Network) != string(keyfile.Data) || string(ph.Files[keyfile.Path].Data) != string(keyfile.Data)) {
+			t.Errorf("first-boot network %q, want the host's keyfile (static: %v)", in.Network, static)
 		}
 	}
 }

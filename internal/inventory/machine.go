@@ -166,17 +166,16 @@ func (v *validator) updates() {
 		return
 	}
 	_, problems := ClusterWindow(u)
-	for field, msg := range problems {
-		v.errorf(up+".window."+field, "%s", msg)
+	for _, p := range problems {
+		v.errorf(up+".window."+p.field, "%s", p.msg)
 	}
 	for i, h := range v.inv.Hosts {
-		w := h.UpdateWindow
-		if w.Start == "" && w.Days == nil && w.Length == "" {
+		if !h.UpdateWindow.given() {
 			continue
 		}
-		_, p := parseWindow(w, Slot{Start: DefaultWindowStart, Length: DefaultWindowLength})
-		for field, msg := range p {
-			v.errorf(fmt.Sprintf("hosts[%d].updateWindow.%s", i, field), "%s", msg)
+		_, problems := parseWindow(h.UpdateWindow, Slot{Start: DefaultWindowStart, Length: DefaultWindowLength})
+		for _, p := range problems {
+			v.errorf(fmt.Sprintf("hosts[%d].updateWindow.%s", i, p.field), "%s", p.msg)
 		}
 	}
 	if u.Strategy == UpdatesOff || len(v.inv.Hosts) > MaxHosts {
@@ -188,7 +187,7 @@ func (v *validator) updates() {
 	}
 	derived := 0
 	for _, h := range v.inv.Hosts {
-		if w := h.UpdateWindow; w.Start == "" && w.Days == nil && w.Length == "" {
+		if !h.UpdateWindow.given() {
 			derived++
 		}
 	}
@@ -227,7 +226,7 @@ func (v *validator) updates() {
 			// Point at a window the user chose, where there is one.
 			at := up + ".window"
 			for _, k := range []int{j, i} {
-				if w := v.inv.Hosts[k].UpdateWindow; w.Start != "" || w.Days != nil || w.Length != "" {
+				if v.inv.Hosts[k].UpdateWindow.given() {
 					at = fmt.Sprintf("hosts[%d].updateWindow", k)
 				}
 			}

@@ -97,20 +97,29 @@ func gap(a, b Slot) int {
 	return best
 }
 
+// windowProblem is one bad field of a window, by its name below the window.
+type windowProblem struct{ field, msg string }
+
+// given reports whether the window was written at all.
+func (w Window) given() bool { return w.Start != "" || w.Days != nil || w.Length != "" }
+
 // parseWindow reads w over base (the days and length a host's window
 // takes from the cluster's). Problems are returned by field name.
-func parseWindow(w Window, base Slot) (Slot, map[string]string) {
+func parseWindow(w Window, base Slot) (Slot, []windowProblem) {
 	s := base
-	problems := map[string]string{}
+	var problems []windowProblem
+	add := func(field, format string, a ...any) {
+		problems = append(problems, windowProblem{field, fmt.Sprintf(format, a...)})
+	}
 	if w.Days != nil {
 		s.Days = nil
 		for i, d := range w.Days {
 			n := slices.IndexFunc(weekdays, func(x string) bool { return strings.EqualFold(x, d) })
 			switch {
 			case n < 0 || weekdays[n] != d:
-				problems[fmt.Sprintf("days[%d]", i)] = fmt.Sprintf("%q is not a weekday (one of %s)%s", clip(d), strings.Join(weekdays, ", "), didYouMean(d, weekdays))
+				add(fmt.Sprintf("days[%d]", i), "%q is not a weekday (one of %s)%s", clip(d), strings.Join(weekdays, ", "), didYouMean(d, weekdays))
 			case slices.Contains(s.Days, n):
-				problems[fmt.Sprintf("days[%d]", i)] = fmt.Sprintf("%s is listed twice", weekdays[n])
+				add(fmt.Sprintf("days[%d]", i), "%s is listed twice", weekdays[n])
 			default:
 				s.Days = append(s.Days, n)
 			}
@@ -120,7 +129,7 @@ func parseWindow(w Window, base Slot) (Slot, map[string]string) {
 	if w.Start != "" {
 		t, err := time.Parse("15:04", w.Start)
 		if err != nil || len(w.Start) != 5 {
-			problems["start"] = fmt.Sprintf("%q is not a time of day HH:MM (24-hour, UTC), e.g. 02:00", clip(w.Start))
+			add("start", "%q is not a time of day HH:MM (24-hour, UTC), e.g. 02:00", clip(w.Start))
 		} else {
 			s.Start = t.Hour()*60 + t.Minute()
 		}
@@ -129,9 +138,9 @@ func parseWindow(w Window, base Slot) (Slot, map[string]string) {
 		d, err := time.ParseDuration(w.Length)
 		switch {
 		case err != nil:
-			problems["length"] = fmt.Sprintf("%q is not a duration such as 30m or 1h", clip(w.Length))
+			add("length", "%q is not a duration such as 30m or 1h", clip(w.Length))
 		case d%time.Minute != 0 || d < 15*time.Minute || d > 12*time.Hour:
-			problems["length"] = fmt.Sprintf("%s: a window is whole minutes, from 15m to 12h", d)
+			add("length", "%s: a window is whole minutes, from 15m to 12h", d)
 		default:
 			s.Length = int(d / time.Minute)
 		}
@@ -140,8 +149,8 @@ func parseWindow(w Window, base Slot) (Slot, map[string]string) {
 }
 
 // ClusterWindow is the first host's window of cluster.updates.window, with
-// defaults; problems are keyed by field name below cluster.updates.window.
-func ClusterWindow(u Updates) (Slot, map[string]string) {
+// defaults, and its problems in field order.
+func ClusterWindow(u Updates) (Slot, []windowProblem) {
 	return parseWindow(u.Window, Slot{Start: DefaultWindowStart, Length: DefaultWindowLength})
 }
 
@@ -181,7 +190,7 @@ func UpdateSlots(inv *Inventory) (slots []Slot, ok bool) {
 			}
 			slices.Sort(s.Days)
 		}
-		if h.UpdateWindow.Start != "" || h.UpdateWindow.Days != nil || h.UpdateWindow.Length != "" {
+		if h.UpdateWindow.given() {
 			own, p := parseWindow(h.UpdateWindow, Slot{Days: base.Days, Start: s.Start, Length: base.Length})
 			s, ok = own, ok && len(p) == 0
 		}

@@ -198,14 +198,14 @@ func (r *hostRenderer) downloads() error {
 // machine writes the host's static network configuration (if any) and its
 // update agent's settings, both in the formats of the OS row.
 func (r *hostRenderer) machine() error {
-	path, mode, data, ok, err := NetworkFile(r.p.OS, r.h)
+	n, err := NetworkFile(r.p.OS, r.h)
 	if err != nil {
 		return err
 	}
-	if ok {
-		r.file(path, butane.Mode(mode), data)
+	if n != nil {
+		r.file(n.Path, butane.Mode(n.Mode), n.Data)
 	}
-	path, data, err = UpdateConfig(r.p, r.h)
+	path, data, err := UpdateConfig(r.p, r.h)
 	if err != nil {
 		return err
 	}

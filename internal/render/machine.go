@@ -19,8 +19,9 @@ const (
 	// keyfile that anyone but root may read, so it is written 0600.
 	NMConnectionDir = "/etc/NetworkManager/system-connections"
 	// NetworkdDir holds systemd-networkd's .network files (Flatcar docs,
-	// network-config-with-networkd.md); 00- sorts before the OS's own
-	// DHCP defaults, and networkd applies the first file that matches.
+	// network-config-with-networkd.md: "Drop a networkd unit in
+	// /etc/systemd/network/"; files apply in lexical order and the first
+	// that matches an interface wins, so 00- comes before any DHCP file).
 	NetworkdDir = "/etc/systemd/network"
 	// ZincatiConfigFile is a Zincati drop-in: /etc/zincati/config.d/*.toml
 	// are read after /usr/lib/zincati/config.d (whose 30- file sets the
@@ -33,15 +34,22 @@ const (
 	FlatcarUpdateConf = "/etc/flatcar/update.conf"
 )
 
+// NetworkConfig is a host's static network file in its OS's format.
+type NetworkConfig struct {
+	Path string
+	Mode int
+	Data []byte
+}
+
 // NetworkFile returns the static network configuration of host h in its
-// OS's format, with its path and mode; ok is false when h takes DHCP.
-func NetworkFile(o osvariant.OS, h plan.Host) (path string, mode int, data []byte, ok bool, err error) {
+// OS's format, or nil when h takes DHCP.
+func NetworkFile(o osvariant.OS, h plan.Host) (*NetworkConfig, error) {
 	n := h.Network
 	if n == nil {
-		return "", 0, nil, false, nil
+		return nil, nil
 	}
 	if !n.Address.IsValid() || n.Address.Addr() != h.IP {
-		return "", 0, nil, false, fmt.Errorf("static address %s is not the host's address %s", n.Address, h.IP)
+		return nil, fmt.Errorf("static address %s is not the host's address %s", n.Address, h.IP)
 	}
 	var dns []string
 	for _, d := range n.DNS {
@@ -62,8 +70,8 @@ func NetworkFile(o osvariant.OS, h plan.Host) (path string, mode int, data []byt
 		if len(dns) > 0 {
 			fmt.Fprintf(&b, "dns=%s;\n", strings.Join(dns, ";"))
 		}
-		b.WriteString("dns-search=\nmay-fail=false\n\n[ipv6]\nmethod=disabled\n")
-		return NMConnectionDir + "/" + h.Interface + ".nmconnection", modeSecret, b.Bytes(), true, nil
+		b.WriteString("dns-search=\nmay-fail=false\n")
+		return &NetworkConfig{Path: NMConnectionDir + "/" + h.Interface + ".nmconnection", Mode: modeSecret, Data: b.Bytes()}, nil
 	case osvariant.Networkd:
 		fmt.Fprintf(&b, "# kign: static address of host %s; the certificates name %s.\n", h.Name, h.IP)
 		fmt.Fprintf(&b, "[Match]\nName=%s\n\n[Network]\nAddress=%s\n", h.Interface, n.Address)
@@ -73,9 +81,9 @@ func NetworkFile(o osvariant.OS, h plan.Host) (path string, mode int, data []byt
 		for _, d := range dns {
 			fmt.Fprintf(&b, "DNS=%s\n", d)
 		}
-		return NetworkdDir + "/00-kign-" + h.Interface + ".network", modePublic, b.Bytes(), true, nil
+		return &NetworkConfig{Path: NetworkdDir + "/00-kign-" + h.Interface + ".network", Mode: modePublic, Data: b.Bytes()}, nil
 	}
-	return "", 0, nil, false, fmt.Errorf("%s: no network config format", o.Name)
+	return nil, fmt.Errorf("%s: no network config format", o.Name)
 }
 
 // zincatiConfig is the part of Zincati's configuration kign sets
