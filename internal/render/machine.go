@@ -153,8 +153,10 @@ func UpdateConfig(p *plan.Plan, h plan.Host) (path string, data []byte, err erro
 			// update_engine still downloads; locksmithd never reboots.
 			b.WriteString("REBOOT_STRATEGY=off\n")
 		} else {
-			// locksmith's window: [DAY ]HH:MM in the machine's zone (UTC on
-			// Flatcar), for a Go duration (flatcar/locksmith daemon.go).
+			// locksmith's window: [DAY ]HH:MM in the machine's zone (UTC
+			// unless set: Flatcar docs configuring-date-and-timezone.md), for
+			// a Go duration (flatcar/locksmith locksmithctl/daemon.go,
+			// pkg/timeutil/periodic.go).
 			start := w.HHMM()
 			if !w.Daily() {
 				start = w.DayNames()[0] + " " + start
