@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	t35 "github.com/coreos/ignition/v2/config/v3_5/types"
+	"github.com/vincent-petithory/dataurl"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
@@ -194,12 +195,11 @@ func ReadInstallConfig(o osvariant.OS, ign []byte) (Installed, error) {
 		if f.Contents.Source == nil {
 			continue
 		}
-		_, b64, ok := strings.Cut(*f.Contents.Source, ";base64,")
-		data, err := base64.StdEncoding.DecodeString(b64)
-		if !ok || err != nil {
-			return Installed{}, fmt.Errorf("%s: not a base64 data URL", f.Path)
+		du, err := dataurl.DecodeString(*f.Contents.Source)
+		if err != nil {
+			return Installed{}, fmt.Errorf("%s: not a data URL: %w", f.Path, err)
 		}
-		files[f.Path] = data
+		files[f.Path] = du.Data
 	}
 	var in Installed
 	switch o.Installer {

@@ -26,8 +26,6 @@ type Lock struct {
 	// File is where the lock was read from, or will be written.
 	File    string
 	Entries []LockEntry // sorted by URL
-	// positions of each entry, by URL, for diagnostics.
-	positions map[string]diag.Pos
 }
 
 // LockEntry is one locked download, keyed by the URL kign's catalog (or
@@ -108,7 +106,7 @@ func (l *Lock) Marshal() ([]byte, error) {
 // an empty lock. Every problem is reported against the lock file.
 func ReadLock(inventory string) (*Lock, diag.Report) {
 	path := LockPath(inventory)
-	l := &Lock{File: path, positions: map[string]diag.Pos{}}
+	l := &Lock{File: path}
 	var rep diag.Report
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -163,7 +161,6 @@ func ReadLock(inventory string) (*Lock, diag.Report) {
 			continue
 		}
 		seen[e.URL] = true
-		l.positions[e.URL] = pos
 		l.Entries = append(l.Entries, e)
 	}
 	sort.Slice(l.Entries, func(i, j int) bool { return l.Entries[i].URL < l.Entries[j].URL })

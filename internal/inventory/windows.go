@@ -55,6 +55,15 @@ func (s Slot) DayNames() []string {
 	return out
 }
 
+// EveryDayName is DayNames with every day spelt out for a daily window, as
+// Zincati's days list wants it.
+func (s Slot) EveryDayName() []string {
+	if s.Daily() {
+		return slices.Clone(weekdays)
+	}
+	return s.DayNames()
+}
+
 // HHMM is the window's start as HH:MM.
 func (s Slot) HHMM() string { return fmt.Sprintf("%02d:%02d", s.Start/60, s.Start%60) }
 

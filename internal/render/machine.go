@@ -112,8 +112,6 @@ type zincatiWindow struct {
 	LengthMinutes int      `toml:"length_minutes"`
 }
 
-var allDays = []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
-
 // UpdateConfig returns the update agent's configuration for host h: with
 // the "windows" strategy the agent reboots for an update only inside h's
 // own window, which overlaps no other host's, so two masters never reboot
@@ -127,10 +125,7 @@ func UpdateConfig(p *plan.Plan, h plan.Host) (path string, data []byte, err erro
 		if off {
 			c.Updates.Enabled = new(bool)
 		} else {
-			days := w.DayNames()
-			if days == nil {
-				days = allDays
-			}
+			days := w.EveryDayName()
 			c.Updates.Strategy = "periodic"
 			c.Updates.Periodic = &zincatiPeriodic{TimeZone: "UTC", Window: []zincatiWindow{{
 				Days: days, StartTime: w.HHMM(), LengthMinutes: w.Length,
