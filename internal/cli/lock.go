@@ -35,11 +35,8 @@ func loadForLock(path string, stderr io.Writer) (*inventory.Inventory, *plan.Pla
 		return nil, nil, UsageErrorf("--hosts is required")
 	}
 	inv, rep := inventory.LoadForLock(path)
-	printReport(stderr, rep)
-	if rep.HasErrors() {
-		n := len(rep.Errors())
-		fmt.Fprintf(stderr, "%s: %d error%s, nothing written\n", path, n, plural(n))
-		return nil, nil, errReported
+	if err := refuse(path, rep, stderr); err != nil {
+		return nil, nil, err
 	}
 	set, err := catalog.Lookup(catalog.Default(), inventory.DefaultArch)
 	if err != nil {

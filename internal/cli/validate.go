@@ -23,17 +23,26 @@ func loadPlan(path string, stderr io.Writer) (*inventory.Inventory, *plan.Plan, 
 		return nil, nil, UsageErrorf("--hosts is required")
 	}
 	inv, report := inventory.Load(path)
-	printReport(stderr, report)
-	if report.HasErrors() {
-		n := len(report.Errors())
-		fmt.Fprintf(stderr, "%s: %d error%s, nothing written\n", path, n, plural(n))
-		return nil, nil, errReported
+	if err := refuse(path, report, stderr); err != nil {
+		return nil, nil, err
 	}
 	p, err := plan.Build(inv)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return inv, p, nil
+}
+
+// refuse prints every diagnostic of the inventory at path and, when there
+// are errors, says nothing was written and returns errReported.
+func refuse(path string, r diag.Report, stderr io.Writer) error {
+	printReport(stderr, r)
+	if !r.HasErrors() {
+		return nil
+	}
+	n := len(r.Errors())
+	fmt.Fprintf(stderr, "%s: %d error%s, nothing written\n", path, n, plural(n))
+	return errReported
 }
 
 func printReport(w io.Writer, r diag.Report) {
