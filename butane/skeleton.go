@@ -41,6 +41,7 @@ type SkeletonData struct {
 	FlannelNetConfFile string
 	FlannelRunDir      string
 	FlanneldEnvFile    string
+	EtcdAuthScript     string
 
 	KubeletExec        string
 	FlanneldExec       string

@@ -159,6 +159,9 @@ func (r *run) assertAll(ctx context.Context) error {
 	if err := r.assertSysctls(ctx); err != nil {
 		return err
 	}
+	if err := r.assertSecurity(ctx); err != nil {
+		return err
+	}
 	return r.assertUnits(ctx)
 }
 

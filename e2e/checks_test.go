@@ -223,11 +223,24 @@ func apiserverReadyz(ctx context.Context, hubNS string, ca *x509.CertPool, ip ne
 // etcdctl runs the etcdctl that etcdctl-install.service unpacked on h,
 // with the health-check client certificate kign put there.
 func etcdctl(ctx context.Context, h *host, endpoints []string, args ...string) (string, error) {
+	return etcdctlAs(ctx, h, healthcheckCert, endpoints, args...)
+}
+
+// Client certificates of the etcd CA on every master, without extension.
+const (
+	healthcheckCert   = "/etc/kubernetes/pki/etcd/healthcheck-client"
+	flannelCert       = "/etc/kubernetes/pki/etcd/flannel-client"
+	apiserverEtcdCert = "/etc/kubernetes/pki/apiserver-etcd-client"
+	etcdPeerCert      = "/etc/kubernetes/pki/etcd/peer"
+)
+
+// etcdctlAs runs h's etcdctl with the client certificate cert (.crt, .key).
+func etcdctlAs(ctx context.Context, h *host, cert string, endpoints []string, args ...string) (string, error) {
 	argv := append([]string{h.etcdctlBin,
 		"--endpoints=" + strings.Join(endpoints, ","),
 		"--cacert=/etc/kubernetes/pki/etcd/ca.crt",
-		"--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt",
-		"--key=/etc/kubernetes/pki/etcd/healthcheck-client.key",
+		"--cert=" + cert + ".crt",
+		"--key=" + cert + ".key",
 		"--dial-timeout=3s", "--command-timeout=5s"}, args...)
 	return inContainer(ctx, h, argv...)
 }

@@ -93,7 +93,7 @@ func (r *run) assertFlannel(ctx context.Context) error {
 
 // flannelLeases reads flannel's leases from etcd: subnet → public IP.
 func (r *run) flannelLeases(ctx context.Context) (map[netip.Prefix]string, error) {
-	out, err := etcdctl(ctx, r.hosts[0], r.endpoints(), "get", "--prefix", "/coreos.com/network/subnets/")
+	out, err := etcdctlAs(ctx, r.hosts[0], flannelCert, r.endpoints(), "get", "--prefix", "/coreos.com/network/subnets/")
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,9 @@ type inventory struct {
 			VIP  string `yaml:"vip"`
 			Port int    `yaml:"port"`
 		} `yaml:"apiServer"`
+		Audit struct {
+			Policy string `yaml:"policy"`
+		} `yaml:"audit"`
 	} `yaml:"cluster"`
 	Hosts []struct {
 		Name      string `yaml:"name"`
@@ -46,6 +49,7 @@ type cluster struct {
 	podCIDR  netip.Prefix
 	svcCIDR  netip.Prefix
 	nodeMask int
+	auditOff bool // cluster.audit.policy: off
 	hosts    []hostInfo
 }
 
@@ -64,7 +68,7 @@ func loadInventory(path string) (*cluster, error) {
 	if err := yaml.Unmarshal(data, &inv); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	c := &cluster{name: inv.Cluster.Name, port: inv.Cluster.APIServer.Port, nodeMask: inv.Cluster.NodeCIDRMaskSize}
+	c := &cluster{name: inv.Cluster.Name, port: inv.Cluster.APIServer.Port, nodeMask: inv.Cluster.NodeCIDRMaskSize, auditOff: inv.Cluster.Audit.Policy == "off"}
 	if c.port == 0 {
 		c.port = 6443
 	}

@@ -103,6 +103,7 @@ func TestDecodeEveryField(t *testing.T) {
 		  installDisk: /dev/disk/by-id/wwn-0x5000c500a0b1c2d3
 		  network: {prefixLength: 24, gateway: 192.168.1.1, dns: [192.168.1.2]}
 		  updates: {strategy: windows, window: {days: [Sat], start: "03:00", length: 1h}}
+		  audit: {policy: default, maxAgeDays: 7, maxBackups: 3, maxSizeMB: 50}
 		hosts:
 		  - name: m0
 		    ip: 192.168.1.11

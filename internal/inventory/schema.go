@@ -37,6 +37,7 @@ func enums() map[string][]string {
 	return map[string][]string{
 		"cluster.os":                    osvariant.Names(),
 		"cluster.updates.strategy":      {UpdatesWindows, UpdatesOff},
+		"cluster.audit.policy":          {AuditDefault, AuditOff},
 		"cluster.updates.window.days[]": weekdays,
 		"hosts[].updateWindow.days[]":   weekdays,
 		"pki.keyAlgorithm":              {"rsa", "ecdsa"},

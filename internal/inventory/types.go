@@ -50,6 +50,24 @@ type Cluster struct {
 	Network Network `yaml:"network,omitempty"`
 	// Updates says how the OS's update agent may reboot the masters.
 	Updates Updates `yaml:"updates,omitempty"`
+	// Audit sets kube-apiserver's audit log on every master.
+	Audit Audit `yaml:"audit,omitempty"`
+}
+
+// Audit sets kube-apiserver's audit log, written on each master to
+// /var/log/kubernetes/audit/kube-apiserver.log and rotated there.
+type Audit struct {
+	// Policy is "default" (kign's policy: one line of metadata, who did
+	// what to which object and the answer, for every request except health
+	// checks and leader-election renewals; never a request or response
+	// body, so no Secret's content) or "off" (no audit log).
+	Policy string `yaml:"policy,omitempty"`
+	// MaxAgeDays is how long rotated files are kept; default 30.
+	MaxAgeDays int `yaml:"maxAgeDays,omitempty"`
+	// MaxBackups is how many rotated files are kept; default 10.
+	MaxBackups int `yaml:"maxBackups,omitempty"`
+	// MaxSizeMB is the size at which the log is rotated; default 100.
+	MaxSizeMB int `yaml:"maxSizeMB,omitempty"`
 }
 
 // Network is static IPv4 addressing on a host's interface.

@@ -215,6 +215,8 @@ func (v *validator) cluster() {
 		v.check(fmt.Sprintf("cluster.sshAuthorizedKeys[%d]", i), sshKeyProblem(key))
 	}
 
+	v.audit()
+
 	k := c.Keepalived
 	if id := k.VirtualRouterID; v.given("cluster.keepalived.virtualRouterID", id) && (id < 1 || id > 255) {
 		v.errorf("cluster.keepalived.virtualRouterID", "%d is not a VRRP virtual router id (1..255)", id)

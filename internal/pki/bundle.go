@@ -27,6 +27,10 @@ type Bundle struct {
 	// tokenSecret is the delivery token secret (token.go); onDiskTokenSecret
 	// is what Load read.
 	tokenSecret, onDiskTokenSecret []byte
+	// encKeys are the Secrets encryption keys (encryption.go), encKeysFile
+	// their file, onDiskEncKeysFile what Load read.
+	encKeys                        []EncryptionKey
+	encKeysFile, onDiskEncKeysFile []byte
 }
 
 type slot struct{ spec, host string }
@@ -112,6 +116,15 @@ func Load(dir string) (*Bundle, error) {
 	secret, err := readIfExists(filepath.Join(dir, TokenSecretFile), true)
 	errs = append(errs, err)
 	b.tokenSecret, b.onDiskTokenSecret = secret, secret
+	check(filepath.Join(dir, filepath.Dir(EncryptionKeysFile)))
+	keysPath := filepath.Join(dir, EncryptionKeysFile)
+	keys, err := readIfExists(keysPath, true)
+	errs = append(errs, err)
+	if err == nil && keys != nil {
+		b.encKeys, err = parseEncryptionKeys(keysPath, keys)
+		errs = append(errs, err)
+		b.encKeysFile, b.onDiskEncKeysFile = keys, keys
+	}
 	for _, s := range Table {
 		if !s.PerHost {
 			errs = append(errs, b.read(dir, s, ""))

@@ -170,6 +170,11 @@ func (b *Bundle) Complete(p *plan.Plan, o Options) ([]Event, error) {
 		return nil, err
 	}
 	b.orderHosts(p)
+	ev, err := b.completeEncryptionKeys()
+	if err != nil {
+		return nil, err
+	}
+	events = append(events, ev)
 	if p.DeliveryURL != "" {
 		ev, err := b.completeTokenSecret()
 		if err != nil {

@@ -24,9 +24,10 @@ func TestPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A certificate and a key per row and host, and the token secret.
-	if len(written) != 2*rows(3)+1 {
-		t.Errorf("wrote %d files, want %d", len(written), 2*rows(3)+1)
+	// A certificate and a key per row and host, the encryption keys and
+	// the token secret.
+	if len(written) != 2*rows(3)+2 {
+		t.Errorf("wrote %d files, want %d", len(written), 2*rows(3)+2)
 	}
 	var files []string
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -55,13 +56,13 @@ func TestPermissions(t *testing.T) {
 	}
 	for _, want := range []string{"ca.crt", "ca.key", "front-proxy-ca.crt", "front-proxy-ca.key", "etcd/ca.crt", "etcd/ca.key",
 		"sa.key", "sa.pub", "apiserver-etcd-client.crt", "etcd/healthcheck-client.key", "etcd/flannel-client.crt",
-		"hosts/master0/etcd-server.crt", "hosts/master2/etcd-peer.key", "hosts/master1/apiserver.crt", "hosts/master1/kubelet-serving.key", "delivery/serving.crt", "delivery/token.secret"} {
+		"hosts/master0/etcd-server.crt", "hosts/master2/etcd-peer.key", "hosts/master1/apiserver.crt", "hosts/master1/kubelet-serving.key", "delivery/serving.crt", "delivery/token.secret", "encryption/keys.yaml"} {
 		if _, err := os.Stat(filepath.Join(dir, want)); err != nil {
 			t.Errorf("layout: %v", err)
 		}
 	}
-	if len(files) != 2*rows(3)+1 {
-		t.Errorf("%d files, want %d", len(files), 2*rows(3)+1)
+	if len(files) != 2*rows(3)+2 {
+		t.Errorf("%d files, want %d", len(files), 2*rows(3)+2)
 	}
 }
 

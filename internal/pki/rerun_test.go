@@ -107,9 +107,10 @@ func TestRerun(t *testing.T) {
 					t.Errorf("%v: reason lacks %q", e, tt.reason)
 				}
 			}
-			// One event per row and host, and one for the delivery token secret.
-			if len(events) != rows(len(p.Hosts))+1 {
-				t.Errorf("%d events, want one per row and host and the token secret (%d)", len(events), rows(len(p.Hosts))+1)
+			// One event per row and host, one for the encryption keys and
+			// one for the delivery token secret.
+			if len(events) != rows(len(p.Hosts))+2 {
+				t.Errorf("%d events, want one per row and host, the encryption keys and the token secret (%d)", len(events), rows(len(p.Hosts))+2)
 			}
 			if tt.written != nil && !slices.Equal(written, tt.written) {
 				t.Errorf("wrote %v, want %v", written, tt.written)

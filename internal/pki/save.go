@@ -66,6 +66,8 @@ func (b *Bundle) Save(dir string) ([]string, error) {
 		}
 		todo = append(todo, w)
 	}
+	encKeys, err := b.encryptionKeysToSave(dir)
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -99,6 +101,17 @@ func (b *Bundle) Save(dir string) ([]string, error) {
 		}
 		written = append(written, path)
 		b.onDiskTokenSecret = b.tokenSecret
+	}
+	if encKeys != nil {
+		if err := mkdirs(dir, filepath.Dir(EncryptionKeysFile)); err != nil {
+			return written, err
+		}
+		path := filepath.Join(dir, EncryptionKeysFile)
+		if err := writeAtomic(path, encKeys); err != nil {
+			return written, err
+		}
+		written = append(written, path)
+		b.onDiskEncKeysFile = encKeys
 	}
 	// The bundle now matches the disk.
 	b.each(func(e *entry) {

@@ -222,8 +222,8 @@ func TestHostIsolation(t *testing.T) {
 // identical in everything but key material.
 func TestColdEvents(t *testing.T) {
 	_, events := coldDir(t, ECDSA)
-	if len(events) != rows(3)+1 || events[len(events)-1].Spec != TokenSecretName {
-		t.Fatalf("%d events, want %d, the last for the token secret", len(events), rows(3)+1)
+	if len(events) != rows(3)+2 || events[len(events)-2].Spec != EncryptionKeysName || events[len(events)-1].Spec != TokenSecretName {
+		t.Fatalf("%d events, want %d, the last two for the encryption keys and the token secret", len(events), rows(3)+2)
 	}
 	i := 0
 	for _, s := range Table {

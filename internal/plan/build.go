@@ -152,6 +152,7 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 	p.DeliveryURL = strings.TrimRight(inv.Delivery.URL, "/")
 	p.Boot = or(inv.Delivery.Boot, inventory.BootInstall)
 	p.Updates = or(c.Updates.Strategy, inventory.UpdatesWindows)
+	p.Audit = inventory.ResolveAudit(c.Audit)
 	return p, nil
 }
 

@@ -62,6 +62,8 @@ type Plan struct {
 	Boot string
 	// Updates is inventory.UpdatesWindows or inventory.UpdatesOff.
 	Updates string
+	// Audit is kube-apiserver's audit log (inventory.ResolveAudit).
+	Audit inventory.AuditLog
 }
 
 // Host is one control-plane machine.

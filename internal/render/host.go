@@ -149,6 +149,8 @@ func (r *hostRenderer) components() error {
 		{KubeletConfigFile, modePublic, func() ([]byte, error) { return KubeletConfig(r.p, r.h) }},
 		{ProxyConfigFile, modePublic, func() ([]byte, error) { return ProxyConfig(r.p, r.h) }},
 		{AuthenticationConfigFile, modePublic, AuthenticationConfig},
+		{EncryptionConfigFile, modeSecret, func() ([]byte, error) { return EncryptionConfig(r.b.EncryptionKeys()) }},
+		{EtcdAuthScriptFile, modePublic, func() ([]byte, error) { return EtcdAuthScript(r.p) }},
 		{KeepalivedConfigFile, modeSecret, func() ([]byte, error) { return KeepalivedConfig(r.p, r.h) }},
 		{KeepalivedCheckScript, modeExec, func() ([]byte, error) { return CheckAPIServerScript(r.p), nil }},
 		{FlannelNetConfFile, modePublic, func() ([]byte, error) { return FlannelNetConf(r.p) }},
@@ -161,6 +163,14 @@ func (r *hostRenderer) components() error {
 			return fmt.Errorf("%s: %w", c.path, err)
 		}
 		r.file(c.path, c.mode, data)
+	}
+	if r.p.Audit.Enabled {
+		data, err := AuditPolicy()
+		if err != nil {
+			return fmt.Errorf("%s: %w", AuditPolicyFile, err)
+		}
+		r.file(AuditPolicyFile, modePublic, data)
+		r.cfg.Storage.Directories = append(r.cfg.Storage.Directories, butane.Directory{Path: AuditLogDir, Mode: 0o700})
 	}
 	return nil
 }
@@ -233,6 +243,7 @@ func (r *hostRenderer) skeleton() (butane.SkeletonData, error) {
 		FlannelNetConfFile: FlannelNetConfFile,
 		FlannelRunDir:      FlannelRunDir,
 		FlanneldEnvFile:    FlanneldEnvFile,
+		EtcdAuthScript:     EtcdAuthScriptFile,
 	}
 	d.ContainerdExecStart = r.p.OS.ContainerdExecStart
 	var err error

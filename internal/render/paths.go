@@ -49,6 +49,17 @@ const (
 	// endpoints (KEP-4633, stable in 1.34), for keepalived's check.
 	AuthenticationConfigFile = "/etc/kubernetes/authentication-config.yaml"
 
+	// EncryptionConfigFile is kube-apiserver's --encryption-provider-config
+	// (EncryptionConfig); it holds the encryption keys.
+	EncryptionConfigFile = "/etc/kubernetes/encryption-config.yaml"
+	// AuditPolicyFile and AuditLogDir are kube-apiserver's audit policy and
+	// the host folder its audit log (AuditLogFile) is written to.
+	AuditPolicyFile = "/etc/kubernetes/audit-policy.yaml"
+	AuditLogDir     = "/var/log/kubernetes/audit"
+
+	// EtcdAuthScript turns etcd's authentication on (EtcdAuthScript).
+	EtcdAuthScriptFile = "/etc/kubernetes/etcd-auth.sh"
+
 	EtcdDataDir = "/var/lib/etcd"
 
 	FlannelDir         = "/etc/flannel"

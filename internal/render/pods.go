@@ -149,8 +149,9 @@ func apiserverPod(p *plan.Plan, h plan.Host) (*corev1.Pod, error) {
 	if len(p.EtcdClientEndpoints) == 0 {
 		return nil, fmt.Errorf("plan has no etcd client endpoints")
 	}
-	cmd := commandLine("kube-apiserver", cmdFlags{
+	cmd := commandLine("kube-apiserver", append(cmdFlags{
 		{"advertise-address", h.IP.String()},
+		{"encryption-provider-config", EncryptionConfigFile},
 		{"secure-port", strconv.Itoa(p.APIServerPort)},
 		{"allow-privileged", "true"},
 		{"authorization-mode", "Node,RBAC"},
@@ -180,9 +181,10 @@ func apiserverPod(p *plan.Plan, h plan.Host) (*corev1.Pod, error) {
 		{"service-account-key-file", ServiceAccountPublicKey},
 		{"service-account-signing-key-file", ServiceAccountPrivateKey},
 		{"service-cluster-ip-range", p.ServiceCIDR.String()},
-	})
+	}, auditFlags(p)...))
 	vols := hostMounts{
 		{AuthenticationConfigFile, corev1.HostPathFile, true},
+		{EncryptionConfigFile, corev1.HostPathFile, true},
 		{CACert, corev1.HostPathFile, true},
 		{APIServerCert, corev1.HostPathFile, true},
 		{APIServerKey, corev1.HostPathFile, true},
@@ -196,6 +198,11 @@ func apiserverPod(p *plan.Plan, h plan.Host) (*corev1.Pod, error) {
 		{FrontProxyClientKey, corev1.HostPathFile, true},
 		{ServiceAccountPublicKey, corev1.HostPathFile, true},
 		{ServiceAccountPrivateKey, corev1.HostPathFile, true},
+	}
+	if p.Audit.Enabled {
+		vols = append(vols,
+			hostMount{AuditPolicyFile, corev1.HostPathFile, true},
+			hostMount{AuditLogDir, corev1.HostPathDirectoryOrCreate, false})
 	}
 	port := p.APIServerPort
 	c := corev1.Container{
