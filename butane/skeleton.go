@@ -42,6 +42,7 @@ type SkeletonData struct {
 	FlannelRunDir      string
 	FlanneldEnvFile    string
 	EtcdAuthScript     string
+	AddonsScript       string
 
 	KubeletExec        string
 	FlanneldExec       string

@@ -118,6 +118,10 @@ func (r *run) assertAll(ctx context.Context) error {
 	if err := r.assertEtcd(ctx, len(r.hosts)); err != nil {
 		return err
 	}
+	// admin's rights come from kign's RBAC, which kign-addons.service applies.
+	if err := r.assertAddons(ctx); err != nil {
+		return err
+	}
 	for _, h := range r.hosts {
 		if err := apiserverReadyz(ctx, r.net.hub, r.ca, h.ip, r.c.port); err != nil {
 			return fmt.Errorf("apiserver on %s: %w", h.name, err)

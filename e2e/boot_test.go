@@ -89,6 +89,15 @@ func prepareRoot(h *host) error {
 		return fmt.Errorf("%s: no staticPodPath (%v)", kubeletConfig, err)
 	}
 	h.manifests = cfg.StaticPodPath
+	// podrun registers the Node as the kubelet does, with kign's flags.
+	var nodeFlags []string
+	for _, f := range []string{"kubeconfig", "hostname-override", "node-ip"} {
+		v := flagValue(string(unit), f)
+		if v == "" {
+			return fmt.Errorf("kubelet.service: ExecStart has no --%s flag", f)
+		}
+		nodeFlags = append(nodeFlags, "--"+f+"="+v)
+	}
 	h.kubeletBin = execBinary(string(unit))
 	netconf, err := os.ReadFile(filepath.Join(h.root, "etc/systemd/system/flannel-netconf.service"))
 	if err != nil {
@@ -104,12 +113,13 @@ func prepareRoot(h *host) error {
 # static pod folder from the kubelet's own --config file and runs each pod's
 # command with its hostPath volumes, probes and restart policy. The kubelet
 # binary that Ignition fetched is still run once, to prove it is there and
-# executes.
+# executes. podrun also registers the Node as the kubelet does, with the
+# kubelet's own kubeconfig, name, address and registerWithTaints.
 [Service]
 ExecStartPre=%s --version
 ExecStart=
-ExecStart=/kign-e2e/bin/podrun kubelet --config=%s --images=/kign-e2e/images --state=/kign-e2e/state
-`, h.kubeletBin, kubeletConfig)
+ExecStart=/kign-e2e/bin/podrun kubelet --config=%s %s --images=/kign-e2e/images --state=/kign-e2e/state
+`, h.kubeletBin, kubeletConfig, strings.Join(nodeFlags, " "))
 	d := filepath.Join(h.root, "etc/systemd/system/kubelet.service.d")
 	if err := os.MkdirAll(d, 0o755); err != nil {
 		return err

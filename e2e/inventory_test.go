@@ -31,6 +31,9 @@ type inventory struct {
 		Audit struct {
 			Policy string `yaml:"policy"`
 		} `yaml:"audit"`
+		Domain             string `yaml:"domain"`
+		DNSServiceIP       string `yaml:"dnsServiceIP"`
+		AllowPodsOnMasters bool   `yaml:"allowPodsOnMasters"`
 	} `yaml:"cluster"`
 	Hosts []struct {
 		Name      string `yaml:"name"`
@@ -41,16 +44,19 @@ type inventory struct {
 
 // cluster is the parsed, defaulted view of the inventory.
 type cluster struct {
-	name     string
-	os       string // cluster.os, default fcos
-	version  string // kign's Kubernetes version for this inventory
-	vip      netip.Addr
-	port     int
-	podCIDR  netip.Prefix
-	svcCIDR  netip.Prefix
-	nodeMask int
-	auditOff bool // cluster.audit.policy: off
-	hosts    []hostInfo
+	name          string
+	os            string // cluster.os, default fcos
+	version       string // kign's Kubernetes version for this inventory
+	vip           netip.Addr
+	port          int
+	podCIDR       netip.Prefix
+	svcCIDR       netip.Prefix
+	nodeMask      int
+	auditOff      bool // cluster.audit.policy: off
+	domain        string
+	dnsIP         netip.Addr
+	podsOnMasters bool
+	hosts         []hostInfo
 }
 
 type hostInfo struct {
@@ -86,6 +92,21 @@ func loadInventory(path string) (*cluster, error) {
 	}
 	if c.svcCIDR, err = netip.ParsePrefix(inv.Cluster.ServiceCIDR); err != nil {
 		return nil, fmt.Errorf("%s: cluster.serviceCIDR: %w", path, err)
+	}
+	if c.domain = inv.Cluster.Domain; c.domain == "" {
+		c.domain = "cluster.local"
+	}
+	c.podsOnMasters = inv.Cluster.AllowPodsOnMasters
+	if inv.Cluster.DNSServiceIP != "" {
+		if c.dnsIP, err = netip.ParseAddr(inv.Cluster.DNSServiceIP); err != nil {
+			return nil, fmt.Errorf("%s: cluster.dnsServiceIP: %w", path, err)
+		}
+	} else {
+		// kign's default: the 10th address of serviceCIDR.
+		c.dnsIP = c.svcCIDR.Masked().Addr()
+		for range 10 {
+			c.dnsIP = c.dnsIP.Next()
+		}
 	}
 	for i, h := range inv.Hosts {
 		ip, err := netip.ParseAddr(h.IP)

@@ -64,8 +64,8 @@ func mirrorFiles(t *tools, arts []artifact, dir string) (map[string]string, erro
 	out := map[string]string{}
 	for _, a := range arts {
 		switch a.name {
-		case "kubelet":
-			out[a.name] = filepath.Join(t.K8sDir, "kubelet")
+		case "kubelet", "kubectl":
+			out[a.name] = filepath.Join(t.K8sDir, a.name)
 		case "flanneld":
 			out[a.name] = filepath.Join(t.FlannelDir, "flanneld")
 		case "flannel-cni-plugin":

@@ -123,11 +123,13 @@ else
 	echo "$k8s_version" >"$k8s_resolve"
 fi
 k8s_dir=$tools/kubernetes-$k8s_version
-k8s_cmds=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubelet)
-missing=0
-for c in "${k8s_cmds[@]}"; do [[ -x $k8s_dir/$c ]] || missing=1; done
-if ((missing)); then
-	log "building Kubernetes $k8s_version (wanted $k8s_want; about 10 minutes cold)"
+k8s_cmds=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubelet kubectl)
+# Only the commands not built yet (a cache from before kubectl was needed
+# keeps its other binaries).
+missing=()
+for c in "${k8s_cmds[@]}"; do [[ -x $k8s_dir/$c ]] || missing+=("$c"); done
+if ((${#missing[@]})); then
+	log "building Kubernetes $k8s_version: ${missing[*]} (wanted $k8s_want; about 10 minutes cold)"
 	t0=$SECONDS
 	src=$tools/src/kubernetes-$k8s_version
 	rm -rf "$src"
@@ -158,19 +160,22 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-proxy"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubelet"
+	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 EOF
 	(
 		cd "$src"
 		go mod tidy >&2
+		rm -rf "$k8s_dir.tmp"
 		mkdir -p "$k8s_dir.tmp"
+		if [[ -d $k8s_dir ]]; then cp -a "$k8s_dir/." "$k8s_dir.tmp/"; fi
 		major=${k8s_version#v}
 		major=${major%%.*}
 		minorn=$(echo "$k8s_version" | cut -d. -f2)
 		pkg=k8s.io/component-base/version
 		ld="-s -w -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minorn -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 		ld="$ld -X k8s.io/client-go/pkg/version.gitVersion=$k8s_version"
-		for c in "${k8s_cmds[@]}"; do
+		for c in "${missing[@]}"; do
 			log "  $c"
 			go build -trimpath -ldflags "$ld" -o "$k8s_dir.tmp/$c" "k8s.io/kubernetes/cmd/$c"
 		done

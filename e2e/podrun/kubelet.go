@@ -62,6 +62,7 @@ type Exit struct {
 
 type kubelet struct {
 	manifests, images, state, self string
+	taints                         []corev1.Taint        // registerWithTaints
 	workers                        map[string]*podWorker // by manifest file name
 }
 
@@ -72,6 +73,9 @@ func runKubelet(args []string) int {
 	fs.StringVar(&k.images, "images", imagesDir, "folder of binaries put on every container's PATH")
 	fs.StringVar(&k.state, "state", "/kign-e2e/state", "folder for statuses and container output")
 	config := fs.String("config", "", "the kubelet's configuration file: its staticPodPath is the static pod folder (overrides --manifests)")
+	kubeconfig := fs.String("kubeconfig", "", "the kubelet's kubeconfig: with it the Node is registered, as the kubelet does")
+	nodeName := fs.String("hostname-override", "", "the Node's name")
+	nodeIP := fs.String("node-ip", "", "the Node's InternalIP")
 	poll := fs.Duration("poll", time.Second, "how often the static pod folder is read")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -83,8 +87,9 @@ func runKubelet(args []string) int {
 			return 1
 		}
 		var kc struct {
-			Kind          string `json:"kind"`
-			StaticPodPath string `json:"staticPodPath"`
+			Kind               string         `json:"kind"`
+			StaticPodPath      string         `json:"staticPodPath"`
+			RegisterWithTaints []corev1.Taint `json:"registerWithTaints"`
 		}
 		if err := yaml.Unmarshal(data, &kc); err != nil || kc.Kind != "KubeletConfiguration" {
 			fmt.Fprintf(os.Stderr, "podrun: %s: not a KubeletConfiguration (%v)\n", *config, err)
@@ -95,6 +100,7 @@ func runKubelet(args []string) int {
 			return 1
 		}
 		k.manifests = kc.StaticPodPath
+		k.taints = kc.RegisterWithTaints
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -111,6 +117,9 @@ func runKubelet(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	fmt.Printf("podrun: kubelet stand-in watching %s\n", k.manifests)
+	if *kubeconfig != "" {
+		go registerNode(ctx, *kubeconfig, *nodeName, *nodeIP, k.taints)
+	}
 	t := time.NewTicker(*poll)
 	defer t.Stop()
 	for {

@@ -30,12 +30,20 @@ type Companions struct {
 	Flannel          string
 	FlannelCNIPlugin string
 	Keepalived       string
+	// Kubectl is the kubectl the masters apply the cluster add-ons with:
+	// the minor's newest patch with a kubespray sum (kubectl supports one
+	// minor of skew either way, so any patch of the minor will do).
+	Kubectl string
+	// CoreDNS is the version kubeadm of that minor deploys
+	// (cmd/kubeadm/app/constants CoreDNSVersion: v1.14.2 in kubeadm
+	// v1.36.3, v1.13.1 in v1.35.4).
+	CoreDNS string
 }
 
 // companions is keyed by Kubernetes minor ("1.36").
 var companions = map[string]Companions{
-	"1.36": {Etcd: "3.6.14", Pause: "3.10.2", CNIPlugins: "1.9.1", Flannel: "0.28.4", FlannelCNIPlugin: "1.7.1-flannel1", Keepalived: "2.3.4"},
-	"1.35": {Etcd: "3.6.14", Pause: "3.10.1", CNIPlugins: "1.9.1", Flannel: "0.28.4", FlannelCNIPlugin: "1.7.1-flannel1", Keepalived: "2.3.4"},
+	"1.36": {Etcd: "3.6.14", Pause: "3.10.2", CNIPlugins: "1.9.1", Flannel: "0.28.4", FlannelCNIPlugin: "1.7.1-flannel1", Keepalived: "2.3.4", Kubectl: "1.36.4", CoreDNS: "1.14.2"},
+	"1.35": {Etcd: "3.6.14", Pause: "3.10.1", CNIPlugins: "1.9.1", Flannel: "0.28.4", FlannelCNIPlugin: "1.7.1-flannel1", Keepalived: "2.3.4", Kubectl: "1.35.8", CoreDNS: "1.13.1"},
 }
 
 // kubeletSHA256 is keyed by arch, then Kubernetes version without "v".
@@ -58,6 +66,12 @@ var kubeletSHA256 = map[string]map[string]string{
 var cniPluginsSHA256 = map[string]map[string]string{
 	"amd64": {"1.9.1": "b98f74a0f8522f0a83867178729c1aa70f2158f90c45a2ca8fa791db1c76b303", "1.8.0": "ab3bda535f9d90766cccc90d3dddb5482003dd744d7f22bcf98186bf8eea8be6"},
 	"arm64": {"1.9.1": "56171987d3947707c3563db2f4001bccaf50fd63468611b9f3cbecb1375ee7ec", "1.8.0": "57ce466fc3b79db1f19b8f4c63e07a1112306efa53c94fe810a2150dd9e07ddb"},
+}
+
+// kubectlSHA256 is keyed by arch, then kubectl version.
+var kubectlSHA256 = map[string]map[string]string{
+	"amd64": {"1.36.4": "8b8f088da2dab964f853b38464033b1be15ede2839eca751482357c45abdd05a", "1.35.8": "874d5e72dbb819f43cff16bcd1e4f8bac5b7f2361fe1e55049b0a6c676fb0cbf"},
+	"arm64": {"1.36.4": "0ecf44450ee6063bf19dd166a103ee6df4a9034455c2abce626e6eea657d73fb", "1.35.8": "cc749967b62f4422260bc9c0aa7a7c55f45175ae38cb8d95767b5d2b7e04c1fd"},
 }
 
 // etcdSHA256 is keyed by arch, then etcd version.
@@ -131,6 +145,7 @@ func (s Set) Image(name string) (Image, bool) {
 // Artifact names, used as keys in inventories.
 const (
 	Kubelet          = "kubelet"
+	Kubectl          = "kubectl"
 	CNIPlugins       = "cni-plugins"
 	Etcd             = "etcd"
 	Flanneld         = "flanneld"
@@ -143,6 +158,7 @@ const (
 	ImageEtcd              = "etcd"
 	ImagePause             = "pause"
 	ImageKeepalived        = "keepalived"
+	ImageCoreDNS           = "coredns"
 )
 
 // Versions lists the supported Kubernetes versions, newest first ("v1.36.4").
@@ -201,6 +217,7 @@ func Lookup(version, arch string) (Set, error) {
 	s := Set{Kubernetes: "v" + v, Arch: arch, Companions: c}
 	s.Files = []File{
 		{Name: Kubelet, Version: "v" + v, URL: fmt.Sprintf("https://dl.k8s.io/release/v%s/bin/linux/%s/kubelet", v, arch), SHA256: sum, Note: kubespray},
+		{Name: Kubectl, Version: "v" + c.Kubectl, URL: fmt.Sprintf("https://dl.k8s.io/release/v%s/bin/linux/%s/kubectl", c.Kubectl, arch), SHA256: kubectlSHA256[arch][c.Kubectl], Note: kubespray},
 		{Name: CNIPlugins, Version: "v" + c.CNIPlugins, URL: fmt.Sprintf("https://github.com/containernetworking/plugins/releases/download/v%[1]s/cni-plugins-linux-%[2]s-v%[1]s.tgz", c.CNIPlugins, arch), SHA256: cniPluginsSHA256[arch][c.CNIPlugins], Note: kubespray},
 		{Name: Etcd, Version: "v" + c.Etcd, URL: fmt.Sprintf("https://github.com/etcd-io/etcd/releases/download/v%[1]s/etcd-v%[1]s-linux-%[2]s.tar.gz", c.Etcd, arch), SHA256: etcdSHA256[arch][c.Etcd], Note: kubespray},
 		{Name: Flanneld, Version: "v" + c.Flannel, URL: fmt.Sprintf("https://github.com/flannel-io/flannel/releases/download/v%s/flanneld-%s", c.Flannel, arch), Note: "flannel publishes no checksum: pin one with artifacts.overrides or allow it in artifacts.allowUnverified"},
@@ -223,6 +240,8 @@ func Lookup(version, arch string) (Set, error) {
 		// which the check script needs, on Alpine's /bin/sh; kign's pod
 		// runs keepalived directly, not the image's s6 entrypoint.
 		{Name: ImageKeepalived, Ref: "docker.io/shawly/keepalived:" + c.Keepalived},
+		// kubeadm's image and version for the minor (Companions.CoreDNS).
+		{Name: ImageCoreDNS, Ref: "registry.k8s.io/coredns/coredns:v" + c.CoreDNS},
 	}
 	return s, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/kign-project/kign/internal/output"
 	"github.com/kign-project/kign/internal/pki"
 	"github.com/kign-project/kign/internal/plan"
+	"github.com/kign-project/kign/internal/render"
 )
 
 func genCmd() *Command {
@@ -107,6 +108,9 @@ func generate(env Env, hosts, pkiDir string, clock time.Time, o gen.Options, dry
 	if o.Overlays, err = readOverlays(p); err != nil {
 		return nil, err
 	}
+	if o.Addons, err = readAddons(p); err != nil {
+		return nil, err
+	}
 	bundle, err := pki.Load(pkiDir)
 	if err != nil {
 		return nil, err
@@ -146,6 +150,22 @@ func readOverlays(p *plan.Plan) (map[string][]byte, error) {
 		}
 		if err := gen.CheckOverlay(name, data); err != nil {
 			return nil, fmt.Errorf("overlay %w", err)
+		}
+		out[name] = data
+	}
+	return out, nil
+}
+
+// readAddons reads and parses every add-on the plan names.
+func readAddons(p *plan.Plan) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for _, name := range p.Addons {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("add-on: %w", err)
+		}
+		if _, err := render.ParseAddon(name, data); err != nil {
+			return nil, fmt.Errorf("add-on %w", err)
 		}
 		out[name] = data
 	}

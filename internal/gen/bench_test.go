@@ -7,6 +7,7 @@ import (
 	"github.com/kign-project/kign/internal/inventory"
 	"github.com/kign-project/kign/internal/pki"
 	"github.com/kign-project/kign/internal/plan"
+	"github.com/kign-project/kign/internal/render"
 )
 
 // syntheticPlan is an n-host cluster with a complete (ECDSA) bundle.
@@ -42,9 +43,13 @@ func syntheticPlanT(b testing.TB, n int) (*plan.Plan, *pki.Bundle) {
 // render, merge, Butane translation and Ignition validation.
 func BenchmarkHost(b *testing.B) {
 	p, bundle := syntheticPlanT(b, 3)
+	addons, err := render.Addons(p, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := Host(p, bundle, p.Hosts[i%3], nil, false); err != nil {
+		if _, err := Host(p, bundle, p.Hosts[i%3], nil, addons, false); err != nil {
 			b.Fatal(err)
 		}
 	}

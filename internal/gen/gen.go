@@ -26,6 +26,9 @@ type Options struct {
 	// Overlays holds the content of every overlay path the plan names
 	// (cluster-wide and per host), keyed by the path as in the plan.
 	Overlays map[string][]byte
+	// Addons holds the content of every add-on path the plan names, keyed
+	// by the path as in the plan.
+	Addons map[string][]byte
 	// Format is FormatIgnition (default) or FormatMatchbox.
 	Format string
 	// MatchboxURL is matchbox's HTTP endpoint as hosts reach it (FormatMatchbox).
@@ -59,6 +62,10 @@ func Generate(p *plan.Plan, b *pki.Bundle, o Options) (*Result, error) {
 			return nil, fmt.Errorf("overlay %s was not read", name)
 		}
 	}
+	addons, err := render.Addons(p, o.Addons)
+	if err != nil {
+		return nil, err
+	}
 	res := &Result{Hosts: make([]HostConfig, len(p.Hosts))}
 	if p.Boot == inventory.BootLive {
 		res.Warnings = append(res.Warnings, delivery.LiveBootWarning)
@@ -72,7 +79,7 @@ func Generate(p *plan.Plan, b *pki.Bundle, o Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			hc, err := Host(p, b, h, o.Overlays, o.EmitButane)
+			hc, err := Host(p, b, h, o.Overlays, addons, o.EmitButane)
 			if err == nil && o.Format != FormatMatchbox {
 				hc.Boot, err = deliveryFiles(p, b, hc)
 			}
@@ -103,18 +110,20 @@ func Generate(p *plan.Plan, b *pki.Bundle, o Options) (*Result, error) {
 		}
 		res.Files = append(res.Files, hc.Boot...)
 	}
-	admin, err := AdminKubeconfig(p, b)
-	if err != nil {
-		return nil, err
+	for _, k := range []struct{ file, row string }{{"admin.kubeconfig", pki.Admin}, {"super-admin.kubeconfig", pki.SuperAdmin}} {
+		data, err := operatorKubeconfig(p, b, k.row)
+		if err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, output.File{Path: k.file, Data: data, Mode: 0o600})
 	}
-	res.Files = append(res.Files, output.File{Path: "admin.kubeconfig", Data: admin, Mode: 0o600})
 	return res, res.Files.Check()
 }
 
 // Host produces one host's Ignition config, and with emitButane the Butane
 // document it was translated from.
-func Host(p *plan.Plan, b *pki.Bundle, h plan.Host, overlays map[string][]byte, emitButane bool) (HostConfig, error) {
-	generated, skel, err := render.Host(p, b, h)
+func Host(p *plan.Plan, b *pki.Bundle, h plan.Host, overlays map[string][]byte, addons []render.Addon, emitButane bool) (HostConfig, error) {
+	generated, skel, err := render.Host(p, b, h, addons)
 	if err != nil {
 		return HostConfig{}, err
 	}
@@ -167,15 +176,21 @@ func displayName(path string) string {
 }
 
 // AdminKubeconfig is the operator's kubeconfig: the VIP endpoint, the
-// kubernetes CA and the admin client certificate (O system:masters).
+// kubernetes CA and the admin client certificate (group
+// kign:cluster-admins, bound to cluster-admin by kign's RBAC).
 func AdminKubeconfig(p *plan.Plan, b *pki.Bundle) ([]byte, error) {
+	return operatorKubeconfig(p, b, pki.Admin)
+}
+
+// operatorKubeconfig is a kubeconfig for the VIP with certificate row.
+func operatorKubeconfig(p *plan.Plan, b *pki.Bundle, row string) ([]byte, error) {
 	ca, ok := b.Get(pki.CA, "")
 	if !ok {
 		return nil, fmt.Errorf("the PKI bundle has no %s", pki.CA)
 	}
-	admin, ok := b.Get(pki.Admin, "")
+	kp, ok := b.Get(row, "")
 	if !ok {
-		return nil, fmt.Errorf("the PKI bundle has no %s", pki.Admin)
+		return nil, fmt.Errorf("the PKI bundle has no %s", row)
 	}
-	return render.Kubeconfig(p.ClusterName, p.APIServerEndpoint(), ca.CertPEM, "kubernetes-admin", admin.CertPEM, admin.KeyPEM)
+	return render.Kubeconfig(p.ClusterName, p.APIServerEndpoint(), ca.CertPEM, kp.Cert.Subject.CommonName, kp.CertPEM, kp.KeyPEM)
 }

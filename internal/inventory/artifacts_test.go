@@ -84,7 +84,7 @@ func TestValidateArtifacts(t *testing.T) {
 		{name: "registry path in capitals", yaml: artifactsDoc(allowFlannel, `imageRegistry: registry.example/K8s`),
 			want: []string{`hosts.yaml:11:18: artifacts.imageRegistry: "registry.example/K8s" has an invalid repository path component "K8s"`}},
 		{name: "override of an unknown artifact", yaml: artifactsDoc(allowFlannel, `overrides: {kubelt: {sha256: `+sum256+`}}`),
-			want: []string{`hosts.yaml:11:23: artifacts.overrides.kubelt: "kubelt" is not an artifact in kign's catalog (did you mean "kubelet"?) (artifacts: kubelet, cni-plugins, etcd, flanneld, flannel-cni-plugin, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy, pause, keepalived)$`}},
+			want: []string{`hosts.yaml:11:23: artifacts.overrides.kubelt: "kubelt" is not an artifact in kign's catalog (did you mean "kubelet"?) (artifacts: kubelet, kubectl, cni-plugins, etcd, flanneld, flannel-cni-plugin, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy, pause, keepalived, coredns)$`}},
 		{name: "short sha256", yaml: artifactsDoc(`allowUnverified: [flannel-cni-plugin]`, `overrides: {flanneld: {sha256: abc}}`),
 			want: []string{`hosts.yaml:11:34: artifacts.overrides.flanneld.sha256: is not a SHA-256 sum (64 hex digits, as sha256sum prints)$`}},
 		{name: "sha512 that is not hex", yaml: artifactsDoc(allowFlannel, `overrides: {etcd: {sha512: `+strings.Repeat("zz", 64)+`}}`),
@@ -98,9 +98,9 @@ func TestValidateArtifacts(t *testing.T) {
 		{name: "image reference in capitals", yaml: artifactsDoc(allowFlannel, `overrides: {pause: {image: "registry.example/Pause:3.10"}}`),
 			want: []string{`hosts.yaml:11:30: artifacts.overrides.pause.image: "registry.example/Pause:3.10" is not a container image reference (invalid repository name; e.g. registry.example/k8s/pause:3.10)$`}},
 		{name: "allowUnverified names an unknown file", yaml: artifactsDoc(`allowUnverified: [flanneld, flannel-cni-plugin, kubelets]`),
-			want: []string{`hosts.yaml:10:51: artifacts.allowUnverified[2]: "kubelets" is not a downloaded file in kign's catalog (did you mean "kubelet"?) (files: kubelet, cni-plugins, etcd, flanneld, flannel-cni-plugin)$`}},
+			want: []string{`hosts.yaml:10:51: artifacts.allowUnverified[2]: "kubelets" is not a downloaded file in kign's catalog (did you mean "kubelet"?) (files: kubelet, kubectl, cni-plugins, etcd, flanneld, flannel-cni-plugin)$`}},
 		{name: "allowUnverified names an image", yaml: artifactsDoc(`allowUnverified: [flanneld, flannel-cni-plugin, pause]`),
-			want: []string{`hosts.yaml:10:51: artifacts.allowUnverified[2]: "pause" is a container image; allowUnverified lists downloaded files (kubelet, cni-plugins, etcd, flanneld, flannel-cni-plugin)$`}},
+			want: []string{`hosts.yaml:10:51: artifacts.allowUnverified[2]: "pause" is a container image; allowUnverified lists downloaded files (kubelet, kubectl, cni-plugins, etcd, flanneld, flannel-cni-plugin)$`}},
 	})
 }
 

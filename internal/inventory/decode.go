@@ -56,7 +56,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	t := deref(n)
-	if isNull(t) && (v.Kind() == reflect.String || v.Kind() == reflect.Int) {
+	if isNull(t) && (v.Kind() == reflect.String || v.Kind() == reflect.Int || v.Kind() == reflect.Bool) {
 		return
 	}
 	d.pos[path] = d.at(n)
@@ -83,6 +83,21 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.Int:
 		if d.expect(n, t, yaml.ScalarNode, "an integer", path) {
 			d.integer(n, t, v, path)
+		}
+	case reflect.Bool:
+		// Only YAML 1.2's true and false: yes/no/on/off are strings there
+		// and a typo for a boolean here.
+		if d.expect(n, t, yaml.ScalarNode, "true or false", path) {
+			if t.ShortTag() != "!!bool" {
+				d.fail(n, path, "must be true or false, not %s", describe(t))
+				return
+			}
+			var b bool
+			if err := t.Decode(&b); err != nil {
+				d.fail(n, path, "must be true or false, not %s", describe(t))
+				return
+			}
+			v.SetBool(b)
 		}
 	default:
 		// types.go gained a kind of field this decoder does not know;

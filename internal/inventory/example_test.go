@@ -104,6 +104,7 @@ func TestDecodeEveryField(t *testing.T) {
 		  network: {prefixLength: 24, gateway: 192.168.1.1, dns: [192.168.1.2]}
 		  updates: {strategy: windows, window: {days: [Sat], start: "03:00", length: 1h}}
 		  audit: {policy: default, maxAgeDays: 7, maxBackups: 3, maxSizeMB: 50}
+		  allowPodsOnMasters: true
 		hosts:
 		  - name: m0
 		    ip: 192.168.1.11
@@ -124,6 +125,7 @@ func TestDecodeEveryField(t *testing.T) {
 		images: {stream: stable, version: 42.20250901.3.0, mirror: "https://mirror.example/fcos"}
 		delivery: {url: "https://10.22.108.5:8443", boot: install}
 		overlays: [common.bu]
+		addons: [addons/metrics.yaml]
 		`)))
 	assertDiagnostics(t, rep, nil)
 	var walk func(v reflect.Value, path string)

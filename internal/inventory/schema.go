@@ -117,6 +117,8 @@ func (g schemaGen) of(t reflect.Type, path string) map[string]any {
 		return s
 	case reflect.Int:
 		return map[string]any{"type": "integer"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
 	}
 	panic("inventory: no schema for " + t.String() + " at " + path)
 }

@@ -289,6 +289,24 @@ func overlayProblem(s string) string {
 	return ""
 }
 
+// addonProblem checks an add-on path: a local YAML file.
+func addonProblem(s string) string {
+	base := s[strings.LastIndex(s, "/")+1:]
+	switch {
+	case s == "":
+		return "add-on path is empty"
+	case strings.Contains(s, "://"):
+		return fmt.Sprintf("%q is a URL; add-ons are local manifest files, relative to hosts.yaml or absolute", s)
+	case strings.ContainsAny(s, "\x00\r\n"):
+		return fmt.Sprintf("%q is not a file path", s)
+	case !(strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml")) || base == ".yaml" || base == ".yml":
+		return fmt.Sprintf("%q does not name a YAML manifest (expected a path ending in .yaml or .yml)", s)
+	case strings.ContainsAny(base, " \t\"'$`\\"):
+		return fmt.Sprintf("%q: the file name goes into a shell loop on the hosts; use letters, digits, '.', '-' and '_'", s)
+	}
+	return ""
+}
+
 // clip shortens a value quoted in a message.
 func clip(s string) string {
 	const max = 40

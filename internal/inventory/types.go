@@ -15,6 +15,10 @@ type Inventory struct {
 	Images    Images    `yaml:"images,omitempty"`
 	Delivery  Delivery  `yaml:"delivery,omitempty"`
 	Overlays  []string  `yaml:"overlays,omitempty"`
+	// Addons are Kubernetes manifest files (YAML, several documents each),
+	// relative to hosts.yaml, that the masters apply after kign's add-ons,
+	// in this order, with the add-on manager's credential (README "Add-ons").
+	Addons []string `yaml:"addons,omitempty"`
 
 	// File is the path the inventory was read from (not part of the YAML).
 	File string `yaml:"-"`
@@ -52,6 +56,9 @@ type Cluster struct {
 	Updates Updates `yaml:"updates,omitempty"`
 	// Audit sets kube-apiserver's audit log on every master.
 	Audit Audit `yaml:"audit,omitempty"`
+	// AllowPodsOnMasters drops the control-plane NoSchedule taint, so that
+	// ordinary pods run on the masters (small clusters of masters only).
+	AllowPodsOnMasters bool `yaml:"allowPodsOnMasters,omitempty"`
 }
 
 // Audit sets kube-apiserver's audit log, written on each master to

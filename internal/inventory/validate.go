@@ -66,6 +66,9 @@ func validate(inv *Inventory, bad map[string]bool, locking bool) diag.Report {
 	for i, o := range inv.Overlays {
 		v.check(fmt.Sprintf("overlays[%d]", i), overlayProblem(o))
 	}
+	for i, a := range inv.Addons {
+		v.check(fmt.Sprintf("addons[%d]", i), addonProblem(a))
+	}
 	return v.rep
 }
 

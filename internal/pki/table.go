@@ -96,6 +96,14 @@ type Spec struct {
 	When func(p *plan.Plan) bool
 }
 
+// Identities kign's RBAC binds (render.BootstrapRBAC).
+const (
+	// ClusterAdminsGroup is admin's group, bound to cluster-admin.
+	ClusterAdminsGroup = "kign:cluster-admins"
+	// AddonManagerUser applies the add-ons.
+	AddonManagerUser = "kign:addon-manager"
+)
+
 // Names of the rows other stages look up.
 const (
 	CA                     = "ca"
@@ -111,6 +119,9 @@ const (
 	EtcdHealthcheckClient  = "etcd-healthcheck-client"
 	FlannelEtcdClient      = "flannel-etcd-client"
 	Admin                  = "admin"
+	SuperAdmin             = "super-admin"
+	AddonManager           = "addon-manager"
+	Bootstrap              = "bootstrap"
 	ControllerManager      = "controller-manager"
 	Scheduler              = "scheduler"
 	KubeProxy              = "kube-proxy"
@@ -148,7 +159,10 @@ var Table = []Spec{
 		SANs: apiserverSANs, File: "apiserver",
 		OnHost: pkiDir + "apiserver", KeyOnHost: true,
 		Purpose: "kube-apiserver serving certificate"},
-	{Name: APIServerKubeletClient, Kind: KindLeaf, CA: CA, CN: "kube-apiserver-kubelet-client", Orgs: []string{"system:masters"},
+	// No group: kign's RBAC binds this user to system:kubelet-api-admin,
+	// what the apiserver needs of kubelets (logs, exec, port-forward,
+	// metrics), where kubeadm before 1.29 put it in system:masters.
+	{Name: APIServerKubeletClient, Kind: KindLeaf, CA: CA, CN: "kube-apiserver-kubelet-client",
 		Usages: client, File: "apiserver-kubelet-client",
 		OnHost: pkiDir + "apiserver-kubelet-client", KeyOnHost: true,
 		Purpose: "kube-apiserver → kubelet client"},
@@ -159,8 +173,22 @@ var Table = []Spec{
 		Usages: server, PerHost: true, SANs: kubeletSANs, File: "kubelet-serving",
 		OnHost: kubeletDir + "kubelet", KeyOnHost: true,
 		Purpose: "kubelet serving certificate (apiserver verifies it with ca.crt)"},
-	{Name: Admin, Kind: KindLeaf, CA: CA, CN: "kubernetes-admin", Orgs: []string{"system:masters"},
-		Usages: client, File: "admin", Purpose: "operator's admin.conf; never goes to a host"},
+	// admin and super-admin split as kubeadm does since 1.29
+	// (kubeadm:cluster-admins and kubernetes-super-admin): admin's group
+	// is bound to cluster-admin by a ClusterRoleBinding, which can be
+	// deleted; super-admin is in system:masters, which RBAC cannot revoke,
+	// for when the bindings are broken.
+	{Name: Admin, Kind: KindLeaf, CA: CA, CN: "kubernetes-admin", Orgs: []string{ClusterAdminsGroup},
+		Usages: client, File: "admin", Purpose: "operator's admin.kubeconfig (cluster-admin by binding); never goes to a host"},
+	{Name: SuperAdmin, Kind: KindLeaf, CA: CA, CN: "kubernetes-super-admin", Orgs: []string{"system:masters"},
+		Usages: client, File: "super-admin", Purpose: "break-glass super-admin.kubeconfig (system:masters); never goes to a host"},
+	{Name: AddonManager, Kind: KindLeaf, CA: CA, CN: AddonManagerUser,
+		Usages: client, File: "addon-manager", Purpose: "kign-addons.service applying the add-ons (addons.conf); only what they need"},
+	// The one system:masters credential on a master: kign-addons.service
+	// applies kign's RBAC with it (the bindings nothing else may create)
+	// and then deletes bootstrap.conf, on every provisioning.
+	{Name: Bootstrap, Kind: KindLeaf, CA: CA, CN: "kign:bootstrap", Orgs: []string{"system:masters"},
+		Usages: client, File: "bootstrap", Purpose: "applies kign's RBAC at first boot (bootstrap.conf, deleted after use)"},
 	{Name: ControllerManager, Kind: KindLeaf, CA: CA, CN: "system:kube-controller-manager",
 		Usages: client, File: "controller-manager", Purpose: "controller-manager.conf client"},
 	{Name: Scheduler, Kind: KindLeaf, CA: CA, CN: "system:kube-scheduler",

@@ -104,8 +104,8 @@ func TestTableRules(t *testing.T) {
 			}
 			return ""
 		}},
-		{"admin never goes to a host", func(_ int, s Spec) string {
-			if slices.Contains(s.Orgs, "system:masters") && s.Name != APIServerKubeletClient && s.HostPath() != "" {
+		{"no system:masters certificate is a file on the hosts", func(_ int, s Spec) string {
+			if slices.Contains(s.Orgs, "system:masters") && s.HostPath() != "" {
 				return "system:masters credential on hosts"
 			}
 			return ""
@@ -163,10 +163,13 @@ func TestRequiredSet(t *testing.T) {
 		{KubeletClient, CA, "system:node:{host}", []string{"system:nodes"}, cli, true},
 		{KubeletServing, CA, "system:node:{host}", []string{"system:nodes"}, srv, true},
 		{APIServerEtcdClient, EtcdCA, "kube-apiserver-etcd-client", nil, cli, false},
-		{APIServerKubeletClient, CA, "kube-apiserver-kubelet-client", []string{"system:masters"}, cli, false},
+		{APIServerKubeletClient, CA, "kube-apiserver-kubelet-client", nil, cli, false},
 		{FrontProxyClient, FrontProxyCA, "front-proxy-client", nil, cli, false},
 		{EtcdHealthcheckClient, EtcdCA, "kube-etcd-healthcheck-client", nil, cli, false},
-		{Admin, CA, "kubernetes-admin", []string{"system:masters"}, cli, false},
+		{Admin, CA, "kubernetes-admin", []string{"kign:cluster-admins"}, cli, false},
+		{SuperAdmin, CA, "kubernetes-super-admin", []string{"system:masters"}, cli, false},
+		{AddonManager, CA, "kign:addon-manager", nil, cli, false},
+		{Bootstrap, CA, "kign:bootstrap", []string{"system:masters"}, cli, false},
 		{ControllerManager, CA, "system:kube-controller-manager", nil, cli, false},
 		{Scheduler, CA, "system:kube-scheduler", nil, cli, false},
 		{KubeProxy, CA, "system:kube-proxy", nil, cli, false},

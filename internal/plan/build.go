@@ -153,6 +153,8 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 	p.Boot = or(inv.Delivery.Boot, inventory.BootInstall)
 	p.Updates = or(c.Updates.Strategy, inventory.UpdatesWindows)
 	p.Audit = inventory.ResolveAudit(c.Audit)
+	p.AllowPodsOnMasters = c.AllowPodsOnMasters
+	p.Addons = resolve(base, inv.Addons)
 	return p, nil
 }
 

@@ -64,6 +64,11 @@ type Plan struct {
 	Updates string
 	// Audit is kube-apiserver's audit log (inventory.ResolveAudit).
 	Audit inventory.AuditLog
+	// AllowPodsOnMasters drops the control-plane taint.
+	AllowPodsOnMasters bool
+	// Addons are the inventory's add-on manifest paths, resolved against
+	// the inventory's folder, in apply order.
+	Addons []string
 }
 
 // Host is one control-plane machine.

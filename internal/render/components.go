@@ -99,6 +99,9 @@ func KubeletConfig(p *plan.Plan, h plan.Host) ([]byte, error) {
 		RotateCertificates: false,
 		ServerTLSBootstrap: false,
 		ReadOnlyPort:       0,
+		// The kubelet may set the taint but not the control-plane label
+		// (NodeRestriction); kign-addons.service sets the label.
+		RegisterWithTaints: ControlPlaneTaints(p),
 		// /usr is read-only on both OSes, so the kubelet's default
 		// (/usr/libexec/kubernetes/kubelet-plugins/volume/exec/) cannot
 		// take FlexVolume drivers; typhoon uses the same folder.

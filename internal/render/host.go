@@ -21,8 +21,9 @@ const (
 // The generated part carries every file whose content kign computes; the
 // skeleton carries units and fixed text. Only this host's per-host keys are
 // included, never another host's.
-func Host(p *plan.Plan, b *pki.Bundle, h plan.Host) (generated *butane.Config, skeleton butane.SkeletonData, err error) {
-	r := hostRenderer{p: p, b: b, h: h}
+// addons are the cluster add-ons (Addons), the same for every host.
+func Host(p *plan.Plan, b *pki.Bundle, h plan.Host, addons []Addon) (generated *butane.Config, skeleton butane.SkeletonData, err error) {
+	r := hostRenderer{p: p, b: b, h: h, addons: addons}
 	r.cfg = &butane.Config{Variant: p.OS.ButaneVariant, Version: p.OS.ButaneVersion, Storage: &butane.Storage{}}
 	steps := []struct {
 		what string
@@ -33,6 +34,7 @@ func Host(p *plan.Plan, b *pki.Bundle, h plan.Host) (generated *butane.Config, s
 		{"static pods", r.staticPods},
 		{"component configuration", r.components},
 		{"downloads", r.downloads},
+		{"add-ons", r.addonFiles},
 		{"network and OS updates", r.machine},
 		{"users", r.users},
 	}
@@ -49,10 +51,20 @@ func Host(p *plan.Plan, b *pki.Bundle, h plan.Host) (generated *butane.Config, s
 }
 
 type hostRenderer struct {
-	p   *plan.Plan
-	b   *pki.Bundle
-	h   plan.Host
-	cfg *butane.Config
+	p      *plan.Plan
+	b      *pki.Bundle
+	h      plan.Host
+	addons []Addon
+	cfg    *butane.Config
+}
+
+func (r *hostRenderer) addonFiles() error {
+	files, err := addonFiles(r.p, r.h, r.addons)
+	if err != nil {
+		return err
+	}
+	r.cfg.Storage.Files = append(r.cfg.Storage.Files, files...)
+	return nil
 }
 
 func (r *hostRenderer) file(p string, mode butane.Mode, data []byte) {
@@ -110,6 +122,8 @@ func (r *hostRenderer) kubeconfigs() error {
 		{ControllerManagerKubeconfig, pki.ControllerManager, "system:kube-controller-manager", r.p.LocalAPIServerEndpoint()},
 		{SchedulerKubeconfig, pki.Scheduler, "system:kube-scheduler", r.p.LocalAPIServerEndpoint()},
 		{ProxyKubeconfig, pki.KubeProxy, "system:kube-proxy", r.p.APIServerEndpoint()},
+		{AddonManagerKubeconfig, pki.AddonManager, pki.AddonManagerUser, r.p.LocalAPIServerEndpoint()},
+		{BootstrapKubeconfig, pki.Bootstrap, "kign:bootstrap", r.p.LocalAPIServerEndpoint()},
 	} {
 		kp, err := r.keyPair(k.spec)
 		if err != nil {
@@ -184,6 +198,7 @@ func (r *hostRenderer) downloads() error {
 		mode       butane.Mode
 	}{
 		{catalog.Kubelet, KubeletBin(r.p.OS), modeExec},
+		{catalog.Kubectl, KubectlBin(r.p.OS), modeExec},
 		{catalog.Flanneld, FlanneldBin(r.p.OS), modeExec},
 		{catalog.FlannelCNIPlugin, FlannelCNIBin, modeExec},
 		{catalog.CNIPlugins, CNIPluginsTarball, modePublic},
@@ -244,6 +259,7 @@ func (r *hostRenderer) skeleton() (butane.SkeletonData, error) {
 		FlannelRunDir:      FlannelRunDir,
 		FlanneldEnvFile:    FlanneldEnvFile,
 		EtcdAuthScript:     EtcdAuthScriptFile,
+		AddonsScript:       AddonsScriptFile,
 	}
 	d.ContainerdExecStart = r.p.OS.ContainerdExecStart
 	var err error

@@ -60,6 +60,16 @@ const (
 	// EtcdAuthScript turns etcd's authentication on (EtcdAuthScript).
 	EtcdAuthScriptFile = "/etc/kubernetes/etcd-auth.sh"
 
+	// The cluster add-ons (addons.go): kign's RBAC, applied with the
+	// bootstrap kubeconfig (deleted after use), then every file of
+	// AddonsDir with the add-on manager's, by AddonsScriptFile.
+	AddonsDir              = "/etc/kubernetes/addons"
+	BootstrapRBACFile      = "/etc/kubernetes/kign-rbac.yaml"
+	AddonsScriptFile       = "/etc/kubernetes/kign-addons.sh"
+	BootstrapKubeconfig    = "/etc/kubernetes/bootstrap.conf"
+	AddonManagerKubeconfig = "/etc/kubernetes/addons.conf"
+	KubectlName            = "kubectl"
+
 	EtcdDataDir = "/var/lib/etcd"
 
 	FlannelDir         = "/etc/flannel"
@@ -92,3 +102,6 @@ const (
 func KubeletBin(o osvariant.OS) string  { return o.Bin(KubeletName) }
 func FlanneldBin(o osvariant.OS) string { return o.Bin(FlanneldName) }
 func EtcdctlBin(o osvariant.OS) string  { return o.Bin(EtcdctlName) }
+
+// KubectlBin is where the downloaded kubectl lives on OS o.
+func KubectlBin(o osvariant.OS) string { return o.Bin(KubectlName) }
