@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -276,33 +277,34 @@ func isHex(s string, n int) bool {
 // overlayProblem checks a Butane overlay path. Whether the file exists is
 // checked when it is read, not here.
 func overlayProblem(s string) string {
-	switch {
-	case s == "":
-		return "overlay path is empty"
-	case strings.Contains(s, "://"):
-		return fmt.Sprintf("%q is a URL; overlays are local Butane files, relative to hosts.yaml or absolute", s)
-	case strings.ContainsAny(s, "\x00\r\n"):
-		return fmt.Sprintf("%q is not a file path", s)
-	case !strings.HasSuffix(s, ".bu") || strings.HasSuffix(s, "/.bu") || s == ".bu":
-		return fmt.Sprintf("%q does not name a Butane file (expected a path ending in .bu)", s)
+	return localFileProblem(s, "overlay", "overlays are local Butane files", "a Butane file", ".bu")
+}
+
+// addonProblem checks an add-on path: a local YAML file whose name can go
+// into the hosts' shell loop unquoted.
+func addonProblem(s string) string {
+	if p := localFileProblem(s, "add-on", "add-ons are local manifest files", "a YAML manifest", ".yaml", ".yml"); p != "" {
+		return p
+	}
+	if base := s[strings.LastIndex(s, "/")+1:]; strings.ContainsAny(base, " \t\"'$`\\") {
+		return fmt.Sprintf("%q: the file name goes into a shell loop on the hosts; use letters, digits, '.', '-' and '_'", s)
 	}
 	return ""
 }
 
-// addonProblem checks an add-on path: a local YAML file.
-func addonProblem(s string) string {
+// localFileProblem checks the path of a local file (what) that must end in
+// one of exts, relative to hosts.yaml or absolute.
+func localFileProblem(s, what, local, kind string, exts ...string) string {
 	base := s[strings.LastIndex(s, "/")+1:]
 	switch {
 	case s == "":
-		return "add-on path is empty"
+		return what + " path is empty"
 	case strings.Contains(s, "://"):
-		return fmt.Sprintf("%q is a URL; add-ons are local manifest files, relative to hosts.yaml or absolute", s)
+		return fmt.Sprintf("%q is a URL; %s, relative to hosts.yaml or absolute", s, local)
 	case strings.ContainsAny(s, "\x00\r\n"):
 		return fmt.Sprintf("%q is not a file path", s)
-	case !(strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml")) || base == ".yaml" || base == ".yml":
-		return fmt.Sprintf("%q does not name a YAML manifest (expected a path ending in .yaml or .yml)", s)
-	case strings.ContainsAny(base, " \t\"'$`\\"):
-		return fmt.Sprintf("%q: the file name goes into a shell loop on the hosts; use letters, digits, '.', '-' and '_'", s)
+	case !slices.ContainsFunc(exts, func(e string) bool { return strings.HasSuffix(base, e) && base != e }):
+		return fmt.Sprintf("%q does not name %s (expected a path ending in %s)", s, kind, strings.Join(exts, " or "))
 	}
 	return ""
 }

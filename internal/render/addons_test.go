@@ -51,7 +51,9 @@ func TestCoreDNS(t *testing.T) {
 	}
 	spec := dep.Spec.Template.Spec
 	if *dep.Spec.Replicas != 2 || spec.Containers[0].Image != "registry.k8s.io/coredns/coredns:v1.14.2" ||
-		!slices.ContainsFunc(spec.Tolerations, func(t corev1.Toleration) bool { return t.Key == ControlPlaneLabel && t.Effect == corev1.TaintEffectNoSchedule }) {
+		!slices.ContainsFunc(spec.Tolerations, func(t corev1.Toleration) bool {
+			return t.Key == ControlPlaneLabel && t.Effect == corev1.TaintEffectNoSchedule
+		}) {
 		t.Errorf("Deployment: replicas %d image %s tolerations %v", *dep.Spec.Replicas, spec.Containers[0].Image, spec.Tolerations)
 	}
 	var svc corev1.Service
@@ -119,7 +121,7 @@ rules:
 		{"", "namespaces", "create", "", true},
 		{"", "namespaces", "patch", "monitoring", true},
 		{"rbac.authorization.k8s.io", "roles", "create", "", true},
-		{"", "pods", "get", "x", true}, // what Role reader grants
+		{"", "pods", "get", "x", true},  // what Role reader grants
 		{"", "pods", "list", "x", true}, // what system:coredns grants
 		{"", "secrets", "get", "x", false},
 		{"", "secrets", "list", "", false},
