@@ -166,6 +166,12 @@ func (r *run) assertAll(ctx context.Context) error {
 	if err := r.assertSecurity(ctx); err != nil {
 		return err
 	}
+	if err := r.assertExtraArgs(ctx); err != nil {
+		return err
+	}
+	if err := r.assertUserAddons(ctx); err != nil {
+		return err
+	}
 	return r.assertUnits(ctx)
 }
 

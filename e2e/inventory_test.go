@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -34,12 +35,16 @@ type inventory struct {
 		Domain             string `yaml:"domain"`
 		DNSServiceIP       string `yaml:"dnsServiceIP"`
 		AllowPodsOnMasters bool   `yaml:"allowPodsOnMasters"`
+		Components         map[string]struct {
+			ExtraArgs map[string]string `yaml:"extraArgs"`
+		} `yaml:"components"`
 	} `yaml:"cluster"`
 	Hosts []struct {
 		Name      string `yaml:"name"`
 		IP        string `yaml:"ip"`
 		Interface string `yaml:"interface"`
 	} `yaml:"hosts"`
+	Addons []string `yaml:"addons"`
 }
 
 // cluster is the parsed, defaulted view of the inventory.
@@ -56,7 +61,11 @@ type cluster struct {
 	domain        string
 	dnsIP         netip.Addr
 	podsOnMasters bool
-	hosts         []hostInfo
+	// extraArgs are cluster.components.*.extraArgs by component field.
+	extraArgs map[string]map[string]string
+	// addons are the inventory's add-on files, as paths from here.
+	addons []string
+	hosts  []hostInfo
 }
 
 type hostInfo struct {
@@ -97,6 +106,16 @@ func loadInventory(path string) (*cluster, error) {
 		c.domain = "cluster.local"
 	}
 	c.podsOnMasters = inv.Cluster.AllowPodsOnMasters
+	c.extraArgs = map[string]map[string]string{}
+	for name, comp := range inv.Cluster.Components {
+		c.extraArgs[name] = comp.ExtraArgs
+	}
+	for _, a := range inv.Addons {
+		if !filepath.IsAbs(a) {
+			a = filepath.Join(filepath.Dir(path), a)
+		}
+		c.addons = append(c.addons, a)
+	}
 	if inv.Cluster.DNSServiceIP != "" {
 		if c.dnsIP, err = netip.ParseAddr(inv.Cluster.DNSServiceIP); err != nil {
 			return nil, fmt.Errorf("%s: cluster.dnsServiceIP: %w", path, err)
@@ -187,8 +206,21 @@ func writeInventoryCopy(src, dst, mirror string, sums map[string]string, names [
 		mapSet(ov, n, e)
 	}
 	mapSet(arts, "overrides", ov)
+	// Files the inventory names stay where they are: relative paths are
+	// made absolute, since the copy lives elsewhere.
+	if list := mapGet(root, "addons"); list != nil && list.Kind == yaml.SequenceNode {
+		for _, n := range list.Content {
+			if !filepath.IsAbs(n.Value) {
+				abs, err := filepath.Abs(filepath.Join(filepath.Dir(src), n.Value))
+				if err != nil {
+					return err
+				}
+				n.Value = abs
+			}
+		}
+	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Written by the kign end-to-end test from %s: artifacts.mirror\n# and artifacts.overrides point at the test's mirror and files.\n", src)
+	fmt.Fprintf(&b, "# Written by the kign end-to-end test from %s: artifacts.mirror\n# and artifacts.overrides point at the test's mirror and files,\n# addons at the original's files.\n", src)
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	if err := enc.Encode(&doc); err != nil {

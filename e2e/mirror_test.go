@@ -236,3 +236,38 @@ func servePaths(arts []artifact, local map[string]string) (map[string]string, []
 	sort.Strings(list)
 	return paths, list, nil
 }
+
+// checkFlagTables regenerates, from the binaries built here, the flag
+// tables kign checks extraArgs against and compares them with the
+// committed ones: a table kign ships must be its binary's real flag set.
+func checkFlagTables(repo string, t *tools, work string) error {
+	minor := func(v string) string {
+		parts := strings.SplitN(strings.TrimPrefix(v, "v"), ".", 3)
+		return "v" + parts[0] + "." + parts[1]
+	}
+	dir := filepath.Join(work, "flagsets")
+	gen := filepath.Join(repo, "hack/gen-flagsets.sh")
+	for _, args := range [][]string{{dir, t.K8sDir, minor(t.K8sBuilt)}, {dir, t.EtcdDir, minor(t.EtcdVersion), "etcd"}} {
+		if out, err := exec.Command(gen, args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("hack/gen-flagsets.sh: %v: %s", err, out)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		got, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		want, err := os.ReadFile(filepath.Join(repo, "internal/flagset/data", e.Name()))
+		if err != nil {
+			return fmt.Errorf("kign has no flag table %s for a binary it runs: run hack/gen-flagsets.sh (%v)", e.Name(), err)
+		}
+		if !bytes.Equal(got, want) {
+			return fmt.Errorf("internal/flagset/data/%s differs from the built binary's --help: regenerate it with hack/gen-flagsets.sh", e.Name())
+		}
+	}
+	return nil
+}

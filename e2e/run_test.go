@@ -112,6 +112,10 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	r.logf("tools ready in %.0f s: Ignition %s, Kubernetes %s (kign plans %s), etcd %s",
 		time.Since(t0).Seconds(), filepath.Base(filepath.Dir(r.tools.Ignition)), r.tools.K8sBuilt, version, r.tools.EtcdVersion)
+	if err := checkFlagTables(r.o.repo, r.tools, r.dir); err != nil {
+		return err
+	}
+	r.logf("check: kign's flag tables (internal/flagset/data) are the flag sets of the Kubernetes %s and etcd %s binaries built here", r.tools.K8sBuilt, r.tools.EtcdVersion)
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,6 +166,10 @@ func inventoryCopy(t *testing.T, path string) (dir, hosts string) {
 	}
 	hosts = filepath.Join(dir, "hosts.yaml")
 	if err := os.WriteFile(hosts, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The add-on files the example names, beside it.
+	if err := os.CopyFS(filepath.Join(dir, "addons"), os.DirFS(filepath.Join(filepath.Dir(path), "addons"))); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
 	}
 	return dir, hosts

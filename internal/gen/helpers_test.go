@@ -67,7 +67,15 @@ func generate(t testing.TB, path string) (*plan.Plan, *pki.Bundle, *Result) {
 		}
 		overlays[name] = data
 	}
-	res, err := Generate(p, b, Options{EmitButane: true, Overlays: overlays})
+	addons := map[string][]byte{}
+	for _, name := range p.Addons {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addons[name] = data
+	}
+	res, err := Generate(p, b, Options{EmitButane: true, Overlays: overlays, Addons: addons})
 	if err != nil {
 		t.Fatalf("%s: %v", filepath.Base(filepath.Dir(path)), err)
 	}

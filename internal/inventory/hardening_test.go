@@ -23,3 +23,34 @@ func TestValidateHardeningFields(t *testing.T) {
 			}},
 	})
 }
+
+func TestValidateComponents(t *testing.T) {
+	runCases(t, []diagCase{
+		{name: "valid customization", yaml: withCluster(`components: {apiServer: {extraArgs: {oidc-issuer-url: "https://id.example", profiling: "false"}, extraVolumes: [{name: oidc, hostPath: /etc/oidc, mountPath: /etc/oidc, readOnly: true, pathType: Directory}]}, kubelet: {extraArgs: {node-labels: "rack=r1"}}}`)},
+		{name: "unknown component", yaml: withCluster(`components: {apiserver: {}}`),
+			want: []string{`hosts.yaml:7:16: cluster.components.apiserver: unknown field`}},
+		{name: "flags", yaml: withCluster(`components: {apiServer: {extraArgs: {"--v": "2", insecure-port: "8080", etcd-servers: "https://x", feature-gates: "A=true", oidc-issuer-ur: x}}}`),
+			want: []string{
+				`hosts.yaml:7:47: cluster.components.apiServer.extraArgs.--v: "--v" is not a flag name`,
+				`hosts.yaml:7:67: cluster.components.apiServer.extraArgs.insecure-port: --insecure-port is not a flag of kube-apiserver v1.36`,
+				`hosts.yaml:7:89: cluster.components.apiServer.extraArgs.etcd-servers: --etcd-servers is set by kign`,
+				`hosts.yaml:7:117: cluster.components.apiServer.extraArgs.feature-gates: set feature gates in cluster.featureGates`,
+				`hosts.yaml:7:143: cluster.components.apiServer.extraArgs.oidc-issuer-ur: --oidc-issuer-ur is not a flag of kube-apiserver v1.36 (did you mean "oidc-issuer-url"?)`,
+			}},
+		{name: "kubelet config flag and volumes", yaml: withCluster(`components: {kubelet: {extraArgs: {max-pods: "50"}, extraVolumes: [{name: a, hostPath: /a, mountPath: /a}]}}`),
+			want: []string{
+				`hosts.yaml:7:48: cluster.components.kubelet.extraArgs.max-pods: --max-pods belongs in kubelet's configuration file`,
+				`hosts.yaml:7:70: cluster.components.kubelet.extraVolumes[0]: the kubelet runs on the host`,
+			}},
+		{name: "bad volumes", yaml: withCluster(`components: {etcd: {extraVolumes: [{name: A, hostPath: rel, mountPath: /m, pathType: file}, {name: b, mountPath: /m}]}}`),
+			want: []string{
+				`hosts.yaml:7:45: cluster.components.etcd.extraVolumes[0].name: "A" is not a DNS-1123 label`,
+				`hosts.yaml:7:58: cluster.components.etcd.extraVolumes[0].hostPath: "rel" is not an absolute path`,
+				`hosts.yaml:7:88: cluster.components.etcd.extraVolumes[0].pathType: "file" is not one of`,
+				`hosts.yaml:7:95: cluster.components.etcd.extraVolumes[1].hostPath: missing`,
+			}},
+		{name: "unknown feature gate", yaml: withCluster(`featureGates: {InPlacePodVerticalScaling: true, DRAPartitionableDevice: false}`),
+			want: []string{`hosts.yaml:7:45: cluster.featureGates.InPlacePodVerticalScaling: "InPlacePodVerticalScaling" is not a feature gate of Kubernetes v1.36`,
+				`hosts.yaml:7:75: cluster.featureGates.DRAPartitionableDevice: "DRAPartitionableDevice" is not a feature gate of Kubernetes v1.36 (did you mean "DRAPartitionableDevices"?)`}},
+	})
+}

@@ -34,7 +34,7 @@ func enums() map[string][]string {
 			}
 		}
 	}
-	return map[string][]string{
+	out := map[string][]string{
 		"cluster.os":                    osvariant.Names(),
 		"cluster.updates.strategy":      {UpdatesWindows, UpdatesOff},
 		"cluster.audit.policy":          {AuditDefault, AuditOff},
@@ -45,6 +45,10 @@ func enums() map[string][]string {
 		"images.stream":                 streams,
 		"delivery.boot":                 {BootInstall, BootLive},
 	}
+	for _, c := range ComponentTable {
+		out["cluster.components."+c.Field+".extraVolumes[].pathType"] = PathTypes
+	}
+	return out
 }
 
 // Schema is the JSON Schema (draft 2020-12) of hosts.yaml, generated from

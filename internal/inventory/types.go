@@ -59,6 +59,53 @@ type Cluster struct {
 	// AllowPodsOnMasters drops the control-plane NoSchedule taint, so that
 	// ordinary pods run on the masters (small clusters of masters only).
 	AllowPodsOnMasters bool `yaml:"allowPodsOnMasters,omitempty"`
+	// FeatureGates are Kubernetes feature gates (Name: true|false) for
+	// every component that knows the gate: kube-apiserver,
+	// kube-controller-manager and kube-scheduler by --feature-gates, the
+	// kubelet and kube-proxy through their configuration files.
+	FeatureGates map[string]bool `yaml:"featureGates,omitempty"`
+	// Components customizes the components kign runs, as kubeadm's
+	// ClusterConfiguration does (README "Customizing components").
+	Components Components `yaml:"components,omitempty"`
+}
+
+// Components holds each component's customization.
+type Components struct {
+	Etcd              Component `yaml:"etcd,omitempty"`
+	APIServer         Component `yaml:"apiServer,omitempty"`
+	ControllerManager Component `yaml:"controllerManager,omitempty"`
+	Scheduler         Component `yaml:"scheduler,omitempty"`
+	KubeProxy         Component `yaml:"kubeProxy,omitempty"`
+	Kubelet           Component `yaml:"kubelet,omitempty"`
+	Keepalived        Component `yaml:"keepalived,omitempty"`
+}
+
+// Component is one component's extra flags and mounts.
+type Component struct {
+	// ExtraArgs are flags (name without "--": value). A flag kign sets is
+	// replaced, any other is added; the flags the cluster needs to work
+	// cannot be replaced, and a flag the component's version does not have
+	// is refused.
+	ExtraArgs map[string]string `yaml:"extraArgs,omitempty"`
+	// ExtraVolumes are hostPath mounts into the component's static pod
+	// (not the kubelet's, which runs on the host).
+	ExtraVolumes []ExtraVolume `yaml:"extraVolumes,omitempty"`
+}
+
+// ExtraVolume is one hostPath mount, as kubeadm's HostPathMount.
+type ExtraVolume struct {
+	// Name is the volume's name in the pod: a DNS-1123 label.
+	Name string `yaml:"name"`
+	// HostPath is the absolute path on the host.
+	HostPath string `yaml:"hostPath"`
+	// MountPath is the absolute path in the container.
+	MountPath string `yaml:"mountPath"`
+	// ReadOnly mounts it read-only.
+	ReadOnly bool `yaml:"readOnly,omitempty"`
+	// PathType is a hostPath type: File, FileOrCreate, Directory,
+	// DirectoryOrCreate, Socket, CharDevice, BlockDevice; default none
+	// (no check).
+	PathType string `yaml:"pathType,omitempty"`
 }
 
 // Audit sets kube-apiserver's audit log, written on each master to

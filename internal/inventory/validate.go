@@ -219,6 +219,7 @@ func (v *validator) cluster() {
 	}
 
 	v.audit()
+	v.components()
 
 	k := c.Keepalived
 	if id := k.VirtualRouterID; v.given("cluster.keepalived.virtualRouterID", id) && (id < 1 || id > 255) {

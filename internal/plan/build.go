@@ -154,6 +154,7 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 	p.Updates = or(c.Updates.Strategy, inventory.UpdatesWindows)
 	p.Audit = inventory.ResolveAudit(c.Audit)
 	p.AllowPodsOnMasters = c.AllowPodsOnMasters
+	p.FeatureGates, p.Components = c.FeatureGates, c.Components
 	p.Addons = resolve(base, inv.Addons)
 	return p, nil
 }

@@ -66,6 +66,9 @@ type Plan struct {
 	Audit inventory.AuditLog
 	// AllowPodsOnMasters drops the control-plane taint.
 	AllowPodsOnMasters bool
+	// FeatureGates and Components are the inventory's, validated.
+	FeatureGates map[string]bool
+	Components   inventory.Components
 	// Addons are the inventory's add-on manifest paths, resolved against
 	// the inventory's folder, in apply order.
 	Addons []string

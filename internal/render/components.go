@@ -119,18 +119,23 @@ func KubeletConfig(p *plan.Plan, h plan.Host) ([]byte, error) {
 		// kign sets only forwarding and bridge sysctls, so it stays off.
 		ProtectKernelDefaults: false,
 	}
+	gates, err := featureGates(p, "kubelet")
+	if err != nil {
+		return nil, err
+	}
+	c.FeatureGates = gates
 	return marshalYAML(c)
 }
 
 // KubeletArgs are the kubelet's command-line flags, sorted by name; every
 // other setting is in its configuration file.
-func KubeletArgs(_ *plan.Plan, h plan.Host) []string {
+func KubeletArgs(p *plan.Plan, h plan.Host) []string {
 	return cmdFlags{
 		{"config", KubeletConfigFile},
 		{"kubeconfig", KubeletKubeconfig},
 		{"node-ip", h.IP.String()},
 		{"hostname-override", h.Name},
-	}.args()
+	}.withExtraArgs(p.Components.Kubelet.ExtraArgs).args()
 }
 
 // ProxyConfig returns kube-proxy's configuration file for host h.
@@ -147,6 +152,11 @@ func ProxyConfig(p *plan.Plan, h plan.Host) ([]byte, error) {
 		ClusterCIDR: p.PodCIDR.String(),
 	}
 	c.ClientConnection.Kubeconfig = ProxyKubeconfig
+	gates, err := featureGates(p, "kube-proxy")
+	if err != nil {
+		return nil, err
+	}
+	c.FeatureGates = gates
 	return marshalYAML(c)
 }
 

@@ -45,6 +45,9 @@ func StaticPods(p *plan.Plan, h plan.Host) ([]Manifest, error) {
 	out := make([]Manifest, 0, len(builders))
 	for _, b := range builders {
 		pod, err := b.build(p, h)
+		if err == nil {
+			err = customizePod(p, b.name, pod)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("static pod %q: %w", b.name, err)
 		}
@@ -368,6 +371,10 @@ func (fs cmdFlags) args() []string {
 	slices.SortStableFunc(sorted, func(a, b cmdFlag) int { return strings.Compare(a.name, b.name) })
 	out := make([]string, 0, len(sorted))
 	for _, f := range sorted {
+		if f.value == bareValue {
+			out = append(out, "--"+f.name)
+			continue
+		}
 		out = append(out, "--"+f.name+"="+f.value)
 	}
 	return out
