@@ -133,6 +133,7 @@ func (v *validator) components() {
 				v.errorf(path, "--%s belongs in %s's configuration file, which kign writes (%s ignores or deprecates the flag); kign does not take it as a flag", name, set.Binary, set.Binary)
 			}
 		}
+		v.componentConfig(spec.Field, comp.Config)
 		names := map[string]bool{}
 		for i, vol := range comp.ExtraVolumes {
 			path := fmt.Sprintf("%s.extraVolumes[%d]", at, i)

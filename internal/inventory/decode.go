@@ -63,6 +63,12 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	if isNull(t) {
 		return
 	}
+	if v.Type() == configFieldsType {
+		if d.expect(n, t, yaml.MappingNode, "a mapping", path) {
+			d.configFields(t, v, path)
+		}
+		return
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		if d.expect(n, t, yaml.MappingNode, "a mapping", path) {

@@ -54,3 +54,21 @@ func TestValidateComponents(t *testing.T) {
 				`hosts.yaml:7:75: cluster.featureGates.DRAPartitionableDevice: "DRAPartitionableDevice" is not a feature gate of Kubernetes v1.36 (did you mean "DRAPartitionableDevices"?)`}},
 	})
 }
+
+func TestValidateComponentConfig(t *testing.T) {
+	runCases(t, []diagCase{
+		{name: "kubelet and kube-proxy fields", yaml: withCluster(`components: {kubelet: {config: {serializeImagePulls: false, evictionHard: {memory.available: 200Mi}}}, kubeProxy: {config: {ipvs: {scheduler: rr}}}}`)},
+		{name: "unknown field", yaml: withCluster(`components: {kubelet: {config: {serializeImagePull: false}}}`),
+			want: []string{`hosts.yaml:7:55: cluster.components.kubelet.config.serializeImagePull: not a valid KubeletConfiguration: unknown field "serializeImagePull"`}},
+		{name: "wrong type", yaml: withCluster(`components: {kubelet: {config: {serializeImagePulls: "no"}}}`),
+			want: []string{`hosts.yaml:7:34: cluster.components.kubelet.config: not a valid KubeletConfiguration: cannot unmarshal string into Go struct field KubeletConfiguration.serializeImagePulls of type bool`}},
+		{name: "derived fields", yaml: withCluster(`components: {kubelet: {config: {maxPods: 50, staticPodPath: /x}}, kubeProxy: {config: {clusterCIDR: 10.0.0.0/8}}}`),
+			want: []string{
+				`hosts.yaml:7:44: cluster.components.kubelet.config.maxPods: kign sets KubeletConfiguration.maxPods from cluster.maxPods`,
+				`hosts.yaml:7:63: cluster.components.kubelet.config.staticPodPath: kign sets KubeletConfiguration.staticPodPath`,
+				`hosts.yaml:7:103: cluster.components.kubeProxy.config.clusterCIDR: kign sets KubeProxyConfiguration.clusterCIDR from cluster.podCIDR`,
+			}},
+		{name: "no config file", yaml: withCluster(`components: {apiServer: {config: {a: b}}}`),
+			want: []string{`hosts.yaml:7:36: cluster.components.apiServer.config: the apiServer has no configuration file kign writes; use extraArgs`}},
+	})
+}

@@ -81,6 +81,9 @@ type schemaGen struct {
 }
 
 func (g schemaGen) of(t reflect.Type, path string) map[string]any {
+	if t == configFieldsType {
+		return map[string]any{"type": "object", "additionalProperties": true}
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		props := map[string]any{}

@@ -90,6 +90,11 @@ type Component struct {
 	// ExtraVolumes are hostPath mounts into the component's static pod
 	// (not the kubelet's, which runs on the host).
 	ExtraVolumes []ExtraVolume `yaml:"extraVolumes,omitempty"`
+	// Config holds fields of the component's configuration file, for the
+	// kubelet (KubeletConfiguration, kubelet.config.k8s.io/v1beta1) and
+	// kube-proxy (KubeProxyConfiguration, kubeproxy.config.k8s.io/v1alpha1):
+	// merged over what kign writes; the fields kign derives are refused.
+	Config ConfigFields `yaml:"config,omitempty"`
 }
 
 // ExtraVolume is one hostPath mount, as kubeadm's HostPathMount.

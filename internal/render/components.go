@@ -124,6 +124,9 @@ func KubeletConfig(p *plan.Plan, h plan.Host) ([]byte, error) {
 		return nil, err
 	}
 	c.FeatureGates = gates
+	if err := mergeConfig(&c, p.Components.Kubelet.Config.JSON()); err != nil {
+		return nil, fmt.Errorf("components.kubelet.config: %w", err)
+	}
 	return marshalYAML(c)
 }
 
@@ -157,6 +160,9 @@ func ProxyConfig(p *plan.Plan, h plan.Host) ([]byte, error) {
 		return nil, err
 	}
 	c.FeatureGates = gates
+	if err := mergeConfig(&c, p.Components.KubeProxy.Config.JSON()); err != nil {
+		return nil, fmt.Errorf("components.kubeProxy.config: %w", err)
+	}
 	return marshalYAML(c)
 }
 

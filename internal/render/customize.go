@@ -1,8 +1,11 @@
 package render
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -118,3 +121,46 @@ func customizePod(p *plan.Plan, name string, pod *corev1.Pod) error {
 
 // bareValue marks a flag rendered without "=value" (keepalived's options).
 const bareValue = "\x00bare"
+
+// mergeConfig merges the inventory's fields of a configuration file
+// (JSON, components.<c>.config) over the file kign built in cfg (a
+// pointer): mappings merge key by key, anything else is replaced. The
+// inventory package has refused the fields kign derives.
+func mergeConfig(cfg any, overlay []byte) error {
+	if overlay == nil {
+		return nil
+	}
+	base, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	var bm, om map[string]any
+	if err := json.Unmarshal(base, &bm); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(overlay, &om); err != nil {
+		return err
+	}
+	merged, err := json.Marshal(deepMerge(bm, om))
+	if err != nil {
+		return err
+	}
+	v := reflect.ValueOf(cfg).Elem()
+	v.Set(reflect.Zero(v.Type()))
+	dec := json.NewDecoder(bytes.NewReader(merged))
+	dec.DisallowUnknownFields()
+	return dec.Decode(cfg)
+}
+
+func deepMerge(base, over map[string]any) map[string]any {
+	for k, ov := range over {
+		if om, ok := ov.(map[string]any); ok {
+			if bm, ok := base[k].(map[string]any); ok {
+				base[k] = deepMerge(bm, om)
+				continue
+			}
+		}
+		base[k] = ov
+	}
+	return base
+}

@@ -5,6 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	kubeproxyconfigv1alpha1 "k8s.io/kube-proxy/config/v1alpha1"
+	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
+	"sigs.k8s.io/yaml"
+
 	"github.com/kign-project/kign/internal/flagset"
 	"github.com/kign-project/kign/internal/inventory"
 )
@@ -106,5 +110,51 @@ func TestCustomization(t *testing.T) {
 	p.Components.APIServer.ExtraVolumes[0].Name = volumeName(CACert)
 	if _, err := StaticPods(p, p.Hosts[0]); err == nil || !strings.Contains(err.Error(), "cluster.components.apiServer.extraVolumes") {
 		t.Errorf("a clashing volume name: %v", err)
+	}
+}
+
+// The inventory's config fields are merged over kign's file: mappings key
+// by key, the rest replaced, kign's own fields kept.
+func TestConfigMerge(t *testing.T) {
+	inv, rep := inventory.Parse("hosts.yaml", []byte(`cluster:
+  name: c1
+  serviceCIDR: 10.96.0.0/12
+  podCIDR: 10.244.0.0/16
+  interface: eth0
+  apiServer: {vip: 192.168.1.10}
+  components:
+    kubelet: {config: {serializeImagePulls: false, evictionHard: {memory.available: 200Mi}, logging: {verbosity: 3}}}
+    kubeProxy: {config: {iptables: {minSyncPeriod: 2s}}}
+hosts:
+  - {name: m0, ip: 192.168.1.11}
+artifacts: {allowUnverified: [flanneld, flannel-cni-plugin]}
+`))
+	if rep.HasErrors() {
+		t.Fatal(rep)
+	}
+	p := testPlan(t, 3)
+	p.Components = inv.Cluster.Components
+	data, err := KubeletConfig(p, p.Hosts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c kubeletconfigv1beta1.KubeletConfiguration
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.SerializeImagePulls == nil || *c.SerializeImagePulls || c.EvictionHard["memory.available"] != "200Mi" || c.Logging.Verbosity != 3 ||
+		c.StaticPodPath != ManifestsDir || c.Authentication.X509.ClientCAFile != CACert || c.Logging.Format != "" {
+		t.Errorf("merged kubelet config:\n%s", data)
+	}
+	data, err = ProxyConfig(p, p.Hosts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pc kubeproxyconfigv1alpha1.KubeProxyConfiguration
+	if err := yaml.UnmarshalStrict(data, &pc); err != nil {
+		t.Fatal(err)
+	}
+	if pc.IPTables.MinSyncPeriod.Duration.String() != "2s" || pc.Mode != ProxyMode || pc.ClientConnection.Kubeconfig != ProxyKubeconfig {
+		t.Errorf("merged kube-proxy config:\n%s", data)
 	}
 }

@@ -1,0 +1,125 @@
+package inventory
+
+import (
+	"encoding/json"
+
+	"reflect"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+	kubeproxyconfigv1alpha1 "k8s.io/kube-proxy/config/v1alpha1"
+	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// ConfigFields are fields of a component's configuration file, kept as
+// the JSON of the inventory's YAML mapping; the validator checks them
+// against the file's Go type, the renderer merges them over kign's file.
+type ConfigFields struct {
+	json []byte
+	keys []string // top-level keys, in inventory order
+}
+
+var configFieldsType = reflect.TypeOf(ConfigFields{})
+
+// JSON returns the fields as a JSON object; nil when none were given.
+func (c ConfigFields) JSON() []byte { return c.json }
+
+// configFields records the mapping's JSON and the position of each key.
+func (d *decoder) configFields(n *yaml.Node, v reflect.Value, path string) {
+	var m map[string]any
+	if err := n.Decode(&m); err != nil {
+		d.fail(n, path, "%v", err)
+		return
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		d.fail(n, path, "not a JSON-like mapping: %v", err)
+		return
+	}
+	var keys []string
+	var mark func(n *yaml.Node, path string)
+	mark = func(n *yaml.Node, path string) {
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := join(path, n.Content[i].Value)
+			d.pos[p] = d.at(n.Content[i+1])
+			mark(n.Content[i+1], p)
+		}
+	}
+	mark(n, path)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		keys = append(keys, n.Content[i].Value)
+	}
+	v.Set(reflect.ValueOf(ConfigFields{json: data, keys: keys}))
+}
+
+// configFile is a component's configuration file: its Go type and the
+// fields kign derives from the inventory, which the inventory's config
+// may not set (with where to set them instead).
+type configFile struct {
+	kind    string
+	typ     any
+	derived map[string]string
+}
+
+var configFiles = map[string]configFile{
+	"kubelet": {kind: "KubeletConfiguration", typ: &kubeletconfigv1beta1.KubeletConfiguration{}, derived: map[string]string{
+		"apiVersion": "the file kign writes", "kind": "the file kign writes",
+		"staticPodPath": "its static pod folder", "clusterDNS": "cluster.dnsServiceIP", "clusterDomain": "cluster.domain",
+		"authentication": "its PKI", "authorization": "its PKI", "tlsCertFile": "its PKI", "tlsPrivateKeyFile": "its PKI",
+		"rotateCertificates": "its PKI", "serverTLSBootstrap": "its PKI", "cgroupDriver": "containerd's config",
+		"containerRuntimeEndpoint": "containerd's socket", "maxPods": "cluster.maxPods", "registerWithTaints": "cluster.allowPodsOnMasters",
+		"featureGates": "cluster.featureGates", "volumePluginDir": "the OS's writable folders",
+	}},
+	"kubeProxy": {kind: "KubeProxyConfiguration", typ: &kubeproxyconfigv1alpha1.KubeProxyConfiguration{}, derived: map[string]string{
+		"apiVersion": "the file kign writes", "kind": "the file kign writes",
+		"clientConnection": "its kube-proxy.conf", "hostnameOverride": "hosts[].name", "clusterCIDR": "cluster.podCIDR",
+		"featureGates": "cluster.featureGates",
+	}},
+}
+
+// componentConfig checks components.<field>.config.
+func (v *validator) componentConfig(field string, c ConfigFields) {
+	at := "cluster.components." + field + ".config"
+	if c.json == nil {
+		return
+	}
+	f, ok := configFiles[field]
+	if !ok {
+		v.errorf(at, "the %s has no configuration file kign writes; use extraArgs", field)
+		return
+	}
+	for _, k := range c.keys {
+		if why, ok := f.derived[k]; ok {
+			v.errorf(at+"."+k, "kign sets %s.%s from %s; it cannot be set here", f.kind, k, why)
+		}
+	}
+	typ := reflect.New(reflect.TypeOf(f.typ).Elem()).Interface()
+	if err := sigsyaml.UnmarshalStrict(c.json, typ); err != nil {
+		msg := err.Error()
+		path := at
+		// `unknown field "x.y"` names the field: report it there.
+		if i := strings.Index(msg, `unknown field "`); i >= 0 {
+			name := msg[i+len(`unknown field "`):]
+			if j := strings.Index(name, `"`); j >= 0 && v.set(at+"."+name[:j]) {
+				path = at + "." + name[:j]
+			}
+		}
+		msg = strings.TrimPrefix(msg, "error unmarshaling JSON: while decoding JSON: ")
+		v.errorf(path, "not a valid %s: %s", f.kind, strings.TrimPrefix(msg, "json: "))
+	}
+}
+
+// ConfigFileComponents are the components.<c>.config fields kign takes.
+func ConfigFileComponents() []string {
+	var out []string
+	for k := range configFiles {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
