@@ -111,3 +111,28 @@ func kignErr(t *testing.T, args ...string) (int, string) {
 	code, _, stderr := kign(t, args...)
 	return code, stderr
 }
+
+// A flag the component's version does not have, a flag the cluster needs,
+// an unknown component and a derived config field are file:line errors,
+// and gen writes nothing.
+func TestGenBadCustomizationWritesNothing(t *testing.T) {
+	genRefuses(t, `cluster:
+  name: bad
+  serviceCIDR: 10.99.66.0/23
+  podCIDR: 10.20.0.0/16
+  interface: eth0
+  apiServer: {vip: 10.22.108.250}
+  components:
+    apiServer: {extraArgs: {insecure-port: "8080", etcd-servers: "https://10.0.0.1:2379"}}
+    kubelet: {config: {staticPodPath: /tmp}}
+    kubeApiserver: {}
+hosts:
+  - {name: m0, ip: 10.22.108.20}
+artifacts: {allowUnverified: [flanneld, flannel-cni-plugin]}
+`,
+		`:8:44: cluster.components.apiServer.extraArgs.insecure-port: --insecure-port is not a flag of kube-apiserver v1.36`,
+		`:8:66: cluster.components.apiServer.extraArgs.etcd-servers: --etcd-servers is set by kign`,
+		`:9:39: cluster.components.kubelet.config.staticPodPath: kign sets KubeletConfiguration.staticPodPath`,
+		`:10:5: cluster.components.kubeApiserver: unknown field`,
+		"nothing written")
+}

@@ -68,6 +68,7 @@ func checkHost(t *testing.T, p *plan.Plan, b *pki.Bundle, hc HostConfig) {
 	checkKeepalived(t, p, h, ph)
 	checkFlannel(t, p, h, ph)
 	checkDownloads(t, p, ph)
+	checkHardening(t, p, h, ph, pods)
 }
 
 func decodePods(t *testing.T, ph parsedHost) map[string]*corev1.Pod {
@@ -299,6 +300,8 @@ func checkKubeconfigs(t *testing.T, p *plan.Plan, h plan.Host, ph parsedHost, po
 		{render.ControllerManagerKubeconfig, p.LocalAPIServerEndpoint(), "system:kube-controller-manager", ""},
 		{render.SchedulerKubeconfig, p.LocalAPIServerEndpoint(), "system:kube-scheduler", ""},
 		{render.ProxyKubeconfig, p.APIServerEndpoint(), "system:kube-proxy", ""},
+		{render.AddonManagerKubeconfig, p.LocalAPIServerEndpoint(), "kign:addon-manager", ""},
+		{render.BootstrapKubeconfig, p.LocalAPIServerEndpoint(), "kign:bootstrap", "system:masters"},
 	} {
 		f, ok := ph.Files[k.path]
 		if !ok {

@@ -128,7 +128,14 @@ func (v *validator) components() {
 			case set == nil:
 				// keepalived: no table; the syntax check above is all.
 			case set.Kind(name) == flagset.Unknown:
-				v.errorf(path, "--%s is not a flag of %s %s%s", name, set.Binary, set.Version, didYouMean(name, set.Flags()))
+				// Suggest only flags the user may set.
+				var settable []string
+				for _, f := range set.Flags() {
+					if !slices.Contains(spec.Needed, f) && set.Kind(f) == flagset.Flag {
+						settable = append(settable, f)
+					}
+				}
+				v.errorf(path, "--%s is not a flag of %s %s%s", name, set.Binary, set.Version, didYouMean(name, settable))
 			case set.Kind(name) == flagset.Config:
 				v.errorf(path, "--%s belongs in %s's configuration file, which kign writes (%s ignores or deprecates the flag); kign does not take it as a flag", name, set.Binary, set.Binary)
 			}
