@@ -43,6 +43,7 @@ type SkeletonData struct {
 	FlanneldEnvFile    string
 	EtcdAuthScript     string
 	AddonsScript       string
+	AddonsMarker       string
 
 	KubeletExec        string
 	FlanneldExec       string

@@ -163,7 +163,13 @@ func (r *run) execute(ctx context.Context) error {
 	if r.o.stopAfterReady {
 		return nil
 	}
-	if err := r.faultVIP(ctx); err != nil {
+	if err := r.faultsVIP(ctx); err != nil {
+		return err
+	}
+	if err := r.plannedStop(ctx); err != nil {
+		return err
+	}
+	if err := r.falseFailovers(ctx); err != nil {
 		return err
 	}
 	if err := r.faultEtcd(ctx); err != nil {

@@ -31,6 +31,9 @@ type ComponentSpec struct {
 	// them (they name its files, addresses and identities): extraArgs may
 	// not replace them. render's tests check kign sets each one.
 	Needed []string
+	// Conflicts are flags (a trailing "-" matches a prefix) the component
+	// refuses next to ones kign sets, with why.
+	Conflicts map[string]string
 }
 
 // ComponentTable lists the customizable components, in inventory order.
@@ -44,7 +47,18 @@ var ComponentTable = []ComponentSpec{
 			"tls-cert-file", "tls-private-key-file", "etcd-servers", "etcd-cafile", "etcd-certfile", "etcd-keyfile",
 			"kubelet-client-certificate", "kubelet-client-key", "proxy-client-cert-file", "proxy-client-key-file",
 			"requestheader-client-ca-file", "requestheader-allowed-names", "service-account-issuer", "service-account-key-file",
-			"service-account-signing-key-file", "service-cluster-ip-range", "encryption-provider-config"}},
+			"service-account-signing-key-file", "service-cluster-ip-range", "encryption-provider-config"},
+		// kube-apiserver refuses these next to --authentication-config and
+		// --authorization-mode (pkg/kubeapiserver/options: "authentication-config
+		// file and oidc-* flags are mutually exclusive", and the same for
+		// --anonymous-auth and the file's anonymous section, and for
+		// --authorization-config and --authorization-mode).
+		Conflicts: map[string]string{
+			"oidc-":                  "kube-apiserver refuses oidc-* flags next to --authentication-config, which kign sets (JWT authenticators in that file are not in kign yet)",
+			"anonymous-auth":         "kube-apiserver refuses it next to the anonymous section of --authentication-config, which kign sets",
+			"authorization-config":   "kube-apiserver refuses it next to --authorization-mode, which kign sets",
+			"authorization-webhook-": "kign's --authorization-mode is Node,RBAC, without Webhook",
+		}},
 	{Field: "controllerManager", Name: "kube-controller-manager", Binary: "kube-controller-manager", Pod: true, Get: func(c Components) Component { return c.ControllerManager },
 		Needed: []string{"kubeconfig", "authentication-kubeconfig", "authorization-kubeconfig", "leader-elect", "allocate-node-cidrs",
 			"service-cluster-ip-range", "cluster-signing-cert-file", "cluster-signing-key-file", "root-ca-file", "client-ca-file",
@@ -125,6 +139,12 @@ func (v *validator) components() {
 				v.errorf(path, "set feature gates in cluster.featureGates: kign passes each to every component that knows it")
 			case slices.Contains(spec.Needed, name):
 				v.errorf(path, "--%s is set by kign from the inventory and the PKI, and the cluster needs it as set; it cannot be replaced", name)
+			case conflict(spec, name) != "":
+				v.errorf(path, "--%s: %s", name, conflict(spec, name))
+			case name == "enable-admission-plugins" && !slices.Contains(strings.Split(comp.ExtraArgs[name], ","), "NodeRestriction"):
+				v.errorf(path, "keep NodeRestriction in the list (kign sets --enable-admission-plugins=NodeRestriction): without it a kubelet may change other Nodes and label itself a control-plane node")
+			case name == "disable-admission-plugins" && slices.Contains(strings.Split(comp.ExtraArgs[name], ","), "NodeRestriction"):
+				v.errorf(path, "NodeRestriction may not be disabled: without it a kubelet may change other Nodes and label itself a control-plane node")
 			case set == nil:
 				// keepalived: no table; the syntax check above is all.
 			case set.Kind(name) == flagset.Unknown:
@@ -166,6 +186,16 @@ func (v *validator) components() {
 			}
 		}
 	}
+}
+
+// conflict is why component c refuses flag name next to kign's, or "".
+func conflict(c ComponentSpec, name string) string {
+	for f, why := range c.Conflicts {
+		if f == name || strings.HasSuffix(f, "-") && strings.HasPrefix(name, f) {
+			return why
+		}
+	}
+	return ""
 }
 
 // ComponentNamed returns the row whose Name is name.

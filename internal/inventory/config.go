@@ -93,7 +93,19 @@ func (v *validator) componentConfig(field string, c ConfigFields) {
 		v.errorf(at, "the %s has no configuration file kign writes; use extraArgs", field)
 		return
 	}
+	fields := jsonFields(reflect.TypeOf(f.typ).Elem())
 	for _, k := range c.keys {
+		// encoding/json matches field names regardless of case, so a key
+		// must be a field's exact name: "staticpodpath" would slip past
+		// the check below and still replace staticPodPath.
+		if !slices.Contains(fields, k) {
+			for _, name := range fields {
+				if strings.EqualFold(name, k) {
+					v.errorf(at+"."+k, "%s has no field %q: field names are case-sensitive (did you mean %q?)", f.kind, k, name)
+				}
+			}
+			continue
+		}
 		if why, ok := f.derived[k]; ok {
 			v.errorf(at+"."+k, "kign sets %s.%s from %s; it cannot be set here", f.kind, k, why)
 		}
@@ -112,6 +124,23 @@ func (v *validator) componentConfig(field string, c ConfigFields) {
 		msg = strings.TrimPrefix(msg, "error unmarshaling JSON: while decoding JSON: ")
 		v.errorf(path, "not a valid %s: %s", f.kind, strings.TrimPrefix(msg, "json: "))
 	}
+}
+
+// jsonFields lists the JSON names of struct type t's fields (of embedded
+// structs too, as encoding/json flattens them).
+func jsonFields(t reflect.Type) []string {
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case f.Anonymous && name == "":
+			out = append(out, jsonFields(f.Type)...)
+		case name != "" && name != "-":
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // ConfigFileComponents are the components.<c>.config fields kign takes.

@@ -26,16 +26,24 @@ func TestValidateHardeningFields(t *testing.T) {
 
 func TestValidateComponents(t *testing.T) {
 	runCases(t, []diagCase{
-		{name: "valid customization", yaml: withCluster(`components: {apiServer: {extraArgs: {oidc-issuer-url: "https://id.example", profiling: "false"}, extraVolumes: [{name: oidc, hostPath: /etc/oidc, mountPath: /etc/oidc, readOnly: true, pathType: Directory}]}, kubelet: {extraArgs: {node-labels: "rack=r1"}}}`)},
+		{name: "valid customization", yaml: withCluster(`components: {apiServer: {extraArgs: {event-ttl: 2h, profiling: "false", enable-admission-plugins: "NodeRestriction,AlwaysPullImages"}, extraVolumes: [{name: oidc, hostPath: /etc/oidc, mountPath: /etc/oidc, readOnly: true, pathType: Directory}]}, kubelet: {extraArgs: {node-labels: "rack=r1"}}}`)},
 		{name: "unknown component", yaml: withCluster(`components: {apiserver: {}}`),
 			want: []string{`hosts.yaml:7:16: cluster.components.apiserver: unknown field`}},
-		{name: "flags", yaml: withCluster(`components: {apiServer: {extraArgs: {"--v": "2", insecure-port: "8080", etcd-servers: "https://x", feature-gates: "A=true", oidc-issuer-ur: x}}}`),
+		{name: "flags", yaml: withCluster(`components: {apiServer: {extraArgs: {"--v": "2", insecure-port: "8080", etcd-servers: "https://x", feature-gates: "A=true", event-tll: x}}}`),
 			want: []string{
 				`hosts.yaml:7:47: cluster.components.apiServer.extraArgs.--v: "--v" is not a flag name`,
 				`hosts.yaml:7:67: cluster.components.apiServer.extraArgs.insecure-port: --insecure-port is not a flag of kube-apiserver v1.36`,
 				`hosts.yaml:7:89: cluster.components.apiServer.extraArgs.etcd-servers: --etcd-servers is set by kign`,
 				`hosts.yaml:7:117: cluster.components.apiServer.extraArgs.feature-gates: set feature gates in cluster.featureGates`,
-				`hosts.yaml:7:143: cluster.components.apiServer.extraArgs.oidc-issuer-ur: --oidc-issuer-ur is not a flag of kube-apiserver v1.36 (did you mean "oidc-issuer-url"?)`,
+				`hosts.yaml:7:138: cluster.components.apiServer.extraArgs.event-tll: --event-tll is not a flag of kube-apiserver v1.36 (did you mean "event-ttl"?)`,
+			}},
+		{name: "flags kube-apiserver refuses next to kign's", yaml: withCluster(`components: {apiServer: {extraArgs: {oidc-issuer-url: x, anonymous-auth: "false", authorization-config: /x, enable-admission-plugins: AlwaysPullImages, disable-admission-plugins: NodeRestriction}}}`),
+			want: []string{
+				`hosts.yaml:7:57: cluster.components.apiServer.extraArgs.oidc-issuer-url: --oidc-issuer-url: kube-apiserver refuses oidc-* flags next to --authentication-config`,
+				`hosts.yaml:7:76: cluster.components.apiServer.extraArgs.anonymous-auth: --anonymous-auth: kube-apiserver refuses it next to the anonymous section`,
+				`hosts.yaml:7:107: cluster.components.apiServer.extraArgs.authorization-config: --authorization-config: kube-apiserver refuses it next to --authorization-mode`,
+				`hosts.yaml:7:137: cluster.components.apiServer.extraArgs.enable-admission-plugins: keep NodeRestriction in the list`,
+				`hosts.yaml:7:182: cluster.components.apiServer.extraArgs.disable-admission-plugins: NodeRestriction may not be disabled`,
 			}},
 		{name: "kubelet config flag and volumes", yaml: withCluster(`components: {kubelet: {extraArgs: {max-pods: "50"}, extraVolumes: [{name: a, hostPath: /a, mountPath: /a}]}}`),
 			want: []string{
@@ -68,6 +76,8 @@ func TestValidateComponentConfig(t *testing.T) {
 				`hosts.yaml:7:63: cluster.components.kubelet.config.staticPodPath: kign sets KubeletConfiguration.staticPodPath`,
 				`hosts.yaml:7:103: cluster.components.kubeProxy.config.clusterCIDR: kign sets KubeProxyConfiguration.clusterCIDR from cluster.podCIDR`,
 			}},
+		{name: "field names are case-sensitive", yaml: withCluster(`components: {kubelet: {config: {registerwithtaints: []}}}`),
+			want: []string{`hosts.yaml:7:55: cluster.components.kubelet.config.registerwithtaints: KubeletConfiguration has no field "registerwithtaints": field names are case-sensitive (did you mean "registerWithTaints"?)`}},
 		{name: "no config file", yaml: withCluster(`components: {apiServer: {config: {a: b}}}`),
 			want: []string{`hosts.yaml:7:36: cluster.components.apiServer.config: the apiServer has no configuration file kign writes; use extraArgs`}},
 	})

@@ -280,6 +280,10 @@ func overlayProblem(s string) string {
 	return localFileProblem(s, "overlay", "overlays are local Butane files", "a Butane file", ".bu")
 }
 
+// MaxAddons is how many add-on files an inventory may list: they are
+// applied as 500-... to 999-... in name order.
+const MaxAddons = 500
+
 // addonProblem checks an add-on path: a local YAML file whose name can go
 // into the hosts' shell loop unquoted.
 func addonProblem(s string) string {

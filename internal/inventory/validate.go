@@ -69,6 +69,9 @@ func validate(inv *Inventory, bad map[string]bool, locking bool) diag.Report {
 	for i, a := range inv.Addons {
 		v.check(fmt.Sprintf("addons[%d]", i), addonProblem(a))
 	}
+	if len(inv.Addons) > MaxAddons {
+		v.errorf("addons", "lists %d files; kign applies at most %d (put several documents in one file)", len(inv.Addons), MaxAddons)
+	}
 	return v.rep
 }
 

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -69,7 +70,9 @@ func Addons(p *plan.Plan, userAddons map[string][]byte) ([]Addon, error) {
 		if !ok {
 			return nil, fmt.Errorf("add-on %s was not read", f)
 		}
-		out = append(out, Addon{Name: fmt.Sprintf("%d-%s", 50+i, strings.TrimSuffix(path.Base(f), path.Ext(f))) + ".yaml", Data: data})
+		// 500 and up: kign's files (10-...) come first in name order, and
+		// the inventory's keep their order up to its limit of add-ons.
+		out = append(out, Addon{Name: fmt.Sprintf("%d-%s", 500+i, strings.TrimSuffix(path.Base(f), path.Ext(f))) + ".yaml", Data: data})
 	}
 	return out, nil
 }
@@ -210,27 +213,41 @@ const (
 // BootstrapRBAC is what only a system:masters credential may create, once:
 // admin's group bound to cluster-admin (revocable by deleting the
 // binding), the apiserver's kubelet client bound to system:kubelet-api-admin,
-// and the add-on manager's role, which holds exactly what the add-ons need
-// (AddonManagerRules), with its binding.
+// and the add-on manager's roles, which hold exactly what the add-ons need
+// (AddonManagerRules), with their bindings.
 func BootstrapRBAC(p *plan.Plan, addons []Addon) ([]byte, error) {
-	rules, err := AddonManagerRules(p, addons)
+	g, err := AddonManagerRules(p, addons)
 	if err != nil {
 		return nil, err
 	}
+	const rbacAPI = "rbac.authorization.k8s.io/v1"
+	manager := rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: pki.AddonManagerUser}
 	crb := func(name, role string, subject rbacv1.Subject) *rbacv1.ClusterRoleBinding {
-		return &rbacv1.ClusterRoleBinding{TypeMeta: typeMeta("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+		return &rbacv1.ClusterRoleBinding{TypeMeta: typeMeta(rbacAPI, "ClusterRoleBinding"),
 			ObjectMeta: metav1.ObjectMeta{Name: name},
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
 			Subjects:   []rbacv1.Subject{subject}}
 	}
 	apiserverClient, _ := pki.Lookup(pki.APIServerKubeletClient)
-	return marshalDocs([]any{
+	objs := []any{
 		crb(ClusterAdminsBinding, "cluster-admin", rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: pki.ClusterAdminsGroup}),
 		crb(APIServerKubeletBinding, "system:kubelet-api-admin", rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: apiserverClient.CN}),
-		&rbacv1.ClusterRole{TypeMeta: typeMeta("rbac.authorization.k8s.io/v1", "ClusterRole"),
-			ObjectMeta: metav1.ObjectMeta{Name: AddonManagerRoleAndBinding}, Rules: rules},
-		crb(AddonManagerRoleAndBinding, AddonManagerRoleAndBinding, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: pki.AddonManagerUser}),
-	})
+		&rbacv1.ClusterRole{TypeMeta: typeMeta(rbacAPI, "ClusterRole"),
+			ObjectMeta: metav1.ObjectMeta{Name: AddonManagerRoleAndBinding}, Rules: g.Cluster},
+		crb(AddonManagerRoleAndBinding, AddonManagerRoleAndBinding, manager),
+	}
+	// The rules of the add-ons' Roles hold only in their namespaces: a
+	// ClusterRole bound there by a RoleBinding. The namespace may be one
+	// an add-on makes, so it is made here first.
+	for _, ns := range slices.Sorted(maps.Keys(g.Namespaced)) {
+		role := AddonManagerRoleAndBinding + ":" + ns
+		objs = append(objs,
+			&corev1.Namespace{TypeMeta: typeMeta("v1", "Namespace"), ObjectMeta: metav1.ObjectMeta{Name: ns}},
+			&rbacv1.ClusterRole{TypeMeta: typeMeta(rbacAPI, "ClusterRole"), ObjectMeta: metav1.ObjectMeta{Name: role}, Rules: g.Namespaced[ns]},
+			&rbacv1.RoleBinding{TypeMeta: typeMeta(rbacAPI, "RoleBinding"), ObjectMeta: metav1.ObjectMeta{Name: AddonManagerRoleAndBinding, Namespace: ns},
+				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role}, Subjects: []rbacv1.Subject{manager}})
+	}
+	return marshalDocs(objs)
 }
 
 // addonObject is what the manager's rules need of one add-on document.
@@ -239,6 +256,7 @@ type addonObject struct {
 	name      string
 	namespace string
 	rules     []rbacv1.PolicyRule // of a Role or ClusterRole
+	roleRef   *rbacv1.RoleRef     // of a RoleBinding or ClusterRoleBinding
 }
 
 // ParseAddon reads the YAML documents of one add-on file; each needs
@@ -253,7 +271,8 @@ func ParseAddon(name string, data []byte) ([]addonObject, error) {
 				Name      string `json:"name"`
 				Namespace string `json:"namespace"`
 			} `json:"metadata"`
-			Rules []rbacv1.PolicyRule `json:"rules"`
+			Rules   []rbacv1.PolicyRule `json:"rules"`
+			RoleRef *rbacv1.RoleRef     `json:"roleRef"`
 		}
 		if err := yaml.Unmarshal(doc, &o); err != nil {
 			return nil, fmt.Errorf("%s: document %d: %w", name, i+1, err)
@@ -269,8 +288,13 @@ func ParseAddon(name string, data []byte) ([]addonObject, error) {
 			return nil, fmt.Errorf("%s: document %d: a %s; write its items as documents of their own", name, i+1, o.Kind)
 		}
 		obj := addonObject{gvk: gv.WithKind(o.Kind), name: o.Metadata.Name, namespace: o.Metadata.Namespace}
-		if gv.Group == rbacv1.GroupName && (o.Kind == "ClusterRole" || o.Kind == "Role") {
-			obj.rules = o.Rules
+		if gv.Group == rbacv1.GroupName {
+			switch o.Kind {
+			case "ClusterRole", "Role":
+				obj.rules = o.Rules
+			case "ClusterRoleBinding", "RoleBinding":
+				obj.roleRef = o.RoleRef
+			}
 		}
 		out = append(out, obj)
 	}
@@ -303,21 +327,33 @@ func resourceOf(gvk schema.GroupVersionKind) string {
 	return plural.Resource
 }
 
+// ManagerGrants are the add-on manager's rules: Cluster cluster-wide,
+// Namespaced only in the namespace they are keyed by.
+type ManagerGrants struct {
+	Cluster    []rbacv1.PolicyRule
+	Namespaced map[string][]rbacv1.PolicyRule
+}
+
 // AddonManagerRules is what the add-on manager may do: create objects of
 // the add-ons' kinds; get, patch and update only the add-ons' objects, by
-// name; whatever the add-ons' own Roles and ClusterRoles grant (RBAC lets
-// no one create a role that grants more than they hold); and get and
-// patch only the masters' Nodes, to label them. It reads no Secret and
-// can change no object that is not an add-on's.
-func AddonManagerRules(p *plan.Plan, addons []Addon) ([]rbacv1.PolicyRule, error) {
+// name; hold what the add-ons' own ClusterRoles grant, and what their Roles
+// grant in those Roles' namespaces (RBAC lets no one create a role that
+// grants more than they hold); bind, by name, the roles outside the
+// add-ons that the add-ons' bindings name (system:auth-delegator, say);
+// and get and patch only the masters' Nodes, to label them. It reads no
+// Secret and changes no object that is not an add-on's.
+func AddonManagerRules(p *plan.Plan, addons []Addon) (ManagerGrants, error) {
 	type key struct{ group, resource string }
 	names := map[key][]string{}
 	var order []key
-	var granted []rbacv1.PolicyRule
+	var clusterRoles []rbacv1.PolicyRule
+	g := ManagerGrants{Namespaced: map[string][]rbacv1.PolicyRule{}}
+	defined := map[string]bool{} // "ClusterRole/x", "Role/ns/x" of the add-ons
+	var refs []addonObject
 	for _, a := range addons {
 		objs, err := ParseAddon(a.Name, a.Data)
 		if err != nil {
-			return nil, err
+			return g, err
 		}
 		for _, o := range objs {
 			k := key{o.gvk.Group, resourceOf(o.gvk)}
@@ -327,12 +363,20 @@ func AddonManagerRules(p *plan.Plan, addons []Addon) ([]rbacv1.PolicyRule, error
 			if !slices.Contains(names[k], o.name) {
 				names[k] = append(names[k], o.name)
 			}
-			granted = append(granted, o.rules...)
+			switch {
+			case o.gvk.Group == rbacv1.GroupName && o.gvk.Kind == "ClusterRole":
+				clusterRoles = append(clusterRoles, o.rules...)
+				defined["ClusterRole/"+o.name] = true
+			case o.gvk.Group == rbacv1.GroupName && o.gvk.Kind == "Role":
+				g.Namespaced[o.namespace] = append(g.Namespaced[o.namespace], o.rules...)
+				defined["Role/"+o.namespace+"/"+o.name] = true
+			case o.roleRef != nil:
+				refs = append(refs, o)
+			}
 		}
 	}
-	var rules []rbacv1.PolicyRule
 	for _, k := range order {
-		rules = append(rules,
+		g.Cluster = append(g.Cluster,
 			rbacv1.PolicyRule{APIGroups: []string{k.group}, Resources: []string{k.resource}, Verbs: []string{"create"}},
 			rbacv1.PolicyRule{APIGroups: []string{k.group}, Resources: []string{k.resource}, ResourceNames: names[k], Verbs: []string{"get", "patch", "update"}})
 	}
@@ -340,8 +384,17 @@ func AddonManagerRules(p *plan.Plan, addons []Addon) ([]rbacv1.PolicyRule, error
 	for _, h := range p.Hosts {
 		hosts = append(hosts, h.Name)
 	}
-	rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes"}, ResourceNames: hosts, Verbs: []string{"get", "patch"}})
-	return append(rules, granted...), nil
+	g.Cluster = append(g.Cluster, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes"}, ResourceNames: hosts, Verbs: []string{"get", "patch"}})
+	for _, o := range refs {
+		switch ref := o.roleRef; {
+		case ref.Kind == "ClusterRole" && !defined["ClusterRole/"+ref.Name]:
+			g.Cluster = append(g.Cluster, rbacv1.PolicyRule{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles"}, ResourceNames: []string{ref.Name}, Verbs: []string{"bind"}})
+		case ref.Kind == "Role" && !defined["Role/"+o.namespace+"/"+ref.Name]:
+			g.Namespaced[o.namespace] = append(g.Namespaced[o.namespace], rbacv1.PolicyRule{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"roles"}, ResourceNames: []string{ref.Name}, Verbs: []string{"bind"}})
+		}
+	}
+	g.Cluster = append(g.Cluster, clusterRoles...)
+	return g, nil
 }
 
 var addonsScriptTemplate = template.Must(template.New("kign-addons").Parse(`#!/bin/sh
@@ -350,24 +403,31 @@ var addonsScriptTemplate = template.Must(template.New("kign-addons").Parse(`#!/b
 # succeeds; everything is server-side apply with one field manager, so a
 # re-run or several masters at once change nothing twice.
 set -eu
-apply() {
-  {{.Kubectl}} --kubeconfig="$1" apply --server-side --force-conflicts --field-manager=kign -f "$2"
+apply() { # KUBECONFIG FIELD-MANAGER FILE
+  {{.Kubectl}} --kubeconfig="$1" apply --server-side --force-conflicts --field-manager="$2" -f "$3"
 }
 # kign's RBAC, with the bootstrap credential (system:masters), which is
-# then deleted: the next boots find the RBAC in place.
+# then deleted: the next boots find the RBAC in place. Its own field
+# manager, so that the bare Namespaces it makes for the add-on manager's
+# RoleBindings never take fields from the add-ons' own Namespaces.
 if [ -f {{.Bootstrap}} ]; then
-  apply {{.Bootstrap}} {{.RBAC}}
+  apply {{.Bootstrap}} kign-bootstrap {{.RBAC}}
   rm -f {{.Bootstrap}}
   echo "kign-addons: kign's RBAC applied; {{.Bootstrap}} deleted"
 fi
-# Each add-on file in name order (kign's first, then the inventory's
-# addons), with the add-on manager's credential.
-for f in {{.Dir}}/*.yaml; do
-  apply {{.Manager}} "$f"
-done
 # NodeRestriction keeps a kubelet from setting node-role labels on its
 # own Node, so they are set here once the kubelet has registered it.
 {{.Kubectl}} --kubeconfig={{.Manager}} label --overwrite node {{.Node}} {{.Labels}}
+# Each add-on file in name order (kign's first, then the inventory's
+# addons), with the add-on manager's credential.
+for f in {{.Dir}}/*.yaml; do
+  apply {{.Manager}} kign "$f"
+done
+# Done for this installation: later boots (an update, a reboot) must not
+# put back these files' objects over what a newer master applied since. A
+# reprovisioned master starts without the marker and applies its own.
+mkdir -p {{.MarkerDir}}
+touch {{.Marker}}
 `))
 
 // AddonsScript returns the script kign-addons.service runs on host h.
@@ -381,6 +441,8 @@ func AddonsScript(p *plan.Plan, h plan.Host) ([]byte, error) {
 		"Manager":   AddonManagerKubeconfig,
 		"Node":      h.Name,
 		"Labels":    ControlPlaneLabel + "= " + ExcludeFromExternalLB + "=",
+		"Marker":    AddonsAppliedMarker,
+		"MarkerDir": path.Dir(AddonsAppliedMarker),
 	})
 	return b.Bytes(), err
 }

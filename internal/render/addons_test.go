@@ -90,19 +90,31 @@ rules:
   resources: [pods]
   verbs: [get]
 ---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: metrics:auth-delegator}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:auth-delegator}
+subjects: [{kind: ServiceAccount, name: metrics, namespace: monitoring}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: metrics-auth-reader, namespace: kube-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader}
+subjects: [{kind: ServiceAccount, name: metrics, namespace: monitoring}]
+---
 `)
 	addons, err := Addons(p, map[string][]byte{p.Addons[0]: user})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if addons[1].Name != "50-metrics.yaml" {
+	if addons[1].Name != "500-metrics.yaml" {
 		t.Errorf("user add-on named %s", addons[1].Name)
 	}
-	rules, err := AddonManagerRules(p, addons)
+	g, err := AddonManagerRules(p, addons)
 	if err != nil {
 		t.Fatal(err)
 	}
-	allows := func(group, resource, verb, name string) bool {
+	allowsIn := func(rules []rbacv1.PolicyRule, group, resource, verb, name string) bool {
 		for _, r := range rules {
 			if slices.Contains(r.APIGroups, group) && slices.Contains(r.Resources, resource) && slices.Contains(r.Verbs, verb) &&
 				(len(r.ResourceNames) == 0 || slices.Contains(r.ResourceNames, name)) {
@@ -111,6 +123,7 @@ rules:
 		}
 		return false
 	}
+	allows := func(group, resource, verb, name string) bool { return allowsIn(g.Cluster, group, resource, verb, name) }
 	for _, c := range []struct {
 		group, resource, verb, name string
 		want                        bool
@@ -121,8 +134,11 @@ rules:
 		{"", "namespaces", "create", "", true},
 		{"", "namespaces", "patch", "monitoring", true},
 		{"rbac.authorization.k8s.io", "roles", "create", "", true},
-		{"", "pods", "get", "x", true},  // what Role reader grants
-		{"", "pods", "list", "x", true}, // what system:coredns grants
+		{"", "pods", "get", "x", false}, // Role reader grants it in monitoring only
+		{"", "pods", "list", "x", true}, // system:coredns grants it, cluster-wide
+		{"", "configmaps", "delete", "x", false},
+		{"rbac.authorization.k8s.io", "clusterroles", "bind", "system:auth-delegator", true},
+		{"rbac.authorization.k8s.io", "clusterroles", "bind", "cluster-admin", false},
 		{"", "secrets", "get", "x", false},
 		{"", "secrets", "list", "", false},
 		{"", "nodes", "patch", "master1", true},
@@ -137,6 +153,16 @@ rules:
 		}
 	}
 
+	// Role reader's rules hold only in monitoring, the bind of kube-system's
+	// Role only there.
+	if !allowsIn(g.Namespaced["monitoring"], "", "pods", "get", "x") || allowsIn(g.Cluster, "", "pods", "delete", "x") {
+		t.Errorf("Role reader's rules: namespaced %v", g.Namespaced)
+	}
+	if !allowsIn(g.Namespaced["kube-system"], "rbac.authorization.k8s.io", "roles", "bind", "extension-apiserver-authentication-reader") ||
+		allows("rbac.authorization.k8s.io", "roles", "bind", "extension-apiserver-authentication-reader") {
+		t.Errorf("the bind of a Role outside the add-ons: namespaced %v", g.Namespaced)
+	}
+
 	rbac, err := BootstrapRBAC(p, addons)
 	if err != nil {
 		t.Fatal(err)
@@ -147,11 +173,12 @@ rules:
 		if err := yaml.Unmarshal(d, &crb); err != nil {
 			t.Fatal(err)
 		}
-		if crb.Kind == "ClusterRoleBinding" {
+		if crb.Kind == "ClusterRoleBinding" || crb.Kind == "RoleBinding" {
 			subjects = append(subjects, crb.Subjects[0].Name+"→"+crb.RoleRef.Name)
 		}
 	}
-	want := []string{"kign:cluster-admins→cluster-admin", "kube-apiserver-kubelet-client→system:kubelet-api-admin", "kign:addon-manager→kign:addon-manager"}
+	want := []string{"kign:cluster-admins→cluster-admin", "kube-apiserver-kubelet-client→system:kubelet-api-admin", "kign:addon-manager→kign:addon-manager",
+		"kign:addon-manager→kign:addon-manager:kube-system", "kign:addon-manager→kign:addon-manager:monitoring"}
 	if !slices.Equal(subjects, want) {
 		t.Errorf("bindings %v, want %v", subjects, want)
 	}
@@ -187,9 +214,10 @@ func TestAddonsScript(t *testing.T) {
 		t.Fatalf("sh -n: %v: %s\n%s", err, out, data)
 	}
 	s := string(data)
-	rbac, del, loop, label := strings.Index(s, "--kubeconfig=\"$1\""), strings.Index(s, "rm -f "+BootstrapKubeconfig), strings.Index(s, "for f in "+AddonsDir+"/*.yaml"), strings.Index(s, "label --overwrite node master2 "+ControlPlaneLabel+"=")
-	if rbac < 0 || del < 0 || loop < 0 || label < 0 || !(del < loop && loop < label) {
-		t.Errorf("want RBAC with the bootstrap credential, its deletion, the add-ons in order, then the label of this host:\n%s", s)
+	rbac, del, label, loop, mark := strings.Index(s, "apply "+BootstrapKubeconfig+" kign-bootstrap "+BootstrapRBACFile), strings.Index(s, "rm -f "+BootstrapKubeconfig),
+		strings.Index(s, "label --overwrite node master2 "+ControlPlaneLabel+"="), strings.Index(s, "for f in "+AddonsDir+"/*.yaml"), strings.Index(s, "touch "+AddonsAppliedMarker)
+	if rbac < 0 || !(rbac < del && del < label && label < loop && loop < mark) {
+		t.Errorf("want RBAC with the bootstrap credential, its deletion, the label of this host, the add-ons in order, then the marker:\n%s", s)
 	}
 	if !strings.Contains(s, "/usr/local/bin/kubectl") {
 		t.Errorf("not the OS's kubectl:\n%s", s)

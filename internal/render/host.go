@@ -260,6 +260,7 @@ func (r *hostRenderer) skeleton() (butane.SkeletonData, error) {
 		FlanneldEnvFile:    FlanneldEnvFile,
 		EtcdAuthScript:     EtcdAuthScriptFile,
 		AddonsScript:       AddonsScriptFile,
+		AddonsMarker:       AddonsAppliedMarker,
 	}
 	d.ContainerdExecStart = r.p.OS.ContainerdExecStart
 	var err error

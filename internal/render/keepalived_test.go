@@ -49,8 +49,7 @@ func TestKeepalivedConfig(t *testing.T) {
 				conf := string(data)
 				for _, want := range []string{
 					"router_id " + h.Name + "\n", "enable_script_security\n", "script_user root\n",
-					`script "/etc/keepalived/check_apiserver.sh"`, "interval 3\n", "timeout 2\n", "fall 3\n", "rise 2\n",
-					fmt.Sprintf("weight -%d\n", n),
+					`script "/etc/keepalived/check_apiserver.sh"`, "interval 1\n", "timeout 2\n", "fall 2\n", "rise 2\n",
 					"state BACKUP\n", "interface eth0\n", "virtual_router_id 42\n",
 					fmt.Sprintf("priority %d\n", h.KeepalivedPriority), "advert_int 1\n",
 					"auth_type PASS\n", "auth_pass s3cr3t00\n",
@@ -83,21 +82,19 @@ func TestKeepalivedConfig(t *testing.T) {
 	}
 }
 
-// TestCheckWeight: a failed check drops any host below every healthy one,
-// also after keepalived clamps the effective priority to at least 1.
-func TestCheckWeight(t *testing.T) {
-	for _, n := range []int{1, 2, 3, 5, plan.MaxHosts} {
-		p := testPlan(t, n)
-		w := CheckWeight(p)
-		for _, failed := range p.Hosts {
-			eff := max(1, failed.KeepalivedPriority-w)
-			for _, healthy := range p.Hosts {
-				if failed.Name != healthy.Name && eff >= healthy.KeepalivedPriority {
-					t.Errorf("%d hosts: %s failed (%d) still outranks healthy %s (%d)",
-						n, failed.Name, eff, healthy.Name, healthy.KeepalivedPriority)
-				}
-			}
-		}
+// A failed check puts the instance in FAULT: no weight, which would only
+// lower the holder's priority and leave the takeover to the backups' master
+// down timer (3 advert intervals).
+func TestCheckFaults(t *testing.T) {
+	data, err := KeepalivedConfig(testPlan(t, 3), testPlan(t, 3).Hosts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if regexp.MustCompile(`(?m)^\s*weight`).Match(data) {
+		t.Errorf("the check has a weight:\n%s", data)
+	}
+	if CheckCurlTimeout >= CheckTimeout || CheckFall < 2 || CheckInterval*CheckFall > 2 {
+		t.Errorf("check timing: curl %d s, keepalived timeout %d s, fall %d every %d s", CheckCurlTimeout, CheckTimeout, CheckFall, CheckInterval)
 	}
 }
 
@@ -169,7 +166,7 @@ func TestCheckAPIServerScript(t *testing.T) {
 	p := testPlan(t, 3)
 	p.APIServerPort = 7443
 	s := string(CheckAPIServerScript(p))
-	for _, want := range []string{"#!/bin/sh\n", "https://127.0.0.1:7443/readyz", "--cacert /etc/kubernetes/pki/ca.crt", "--max-time 2", "--fail"} {
+	for _, want := range []string{"#!/bin/sh\n", "https://127.0.0.1:7443/readyz", "--cacert /etc/kubernetes/pki/ca.crt", "--max-time 1", "--fail"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("script lacks %q:\n%s", want, s)
 		}

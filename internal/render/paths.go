@@ -69,6 +69,9 @@ const (
 	BootstrapKubeconfig    = "/etc/kubernetes/bootstrap.conf"
 	AddonManagerKubeconfig = "/etc/kubernetes/addons.conf"
 	KubectlName            = "kubectl"
+	// AddonsAppliedMarker says this installation applied its add-ons;
+	// kign-addons.service does not run again while it exists.
+	AddonsAppliedMarker = "/var/lib/kign/addons-applied"
 
 	EtcdDataDir = "/var/lib/etcd"
 

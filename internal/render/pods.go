@@ -184,6 +184,10 @@ func apiserverPod(p *plan.Plan, h plan.Host) (*corev1.Pod, error) {
 		{"service-account-key-file", ServiceAccountPublicKey},
 		{"service-account-signing-key-file", ServiceAccountPrivateKey},
 		{"service-cluster-ip-range", p.ServiceCIDR.String()},
+		// On SIGTERM /readyz fails at once but requests are served for this
+		// long, so keepalived moves the VIP away before the apiserver stops
+		// listening (README "HA timing").
+		{"shutdown-delay-duration", ShutdownDelay.String()},
 	}, auditFlags(p)...))
 	vols := hostMounts{
 		{AuthenticationConfigFile, corev1.HostPathFile, true},

@@ -1,0 +1,240 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// HA timing (README "HA timing"): how fast the VIP leaves a holder whose
+// apiserver stops answering, that a planned stop costs a client nothing,
+// and that load or one slow answer moves nothing.
+
+// pidOf returns, inside h's container, the PID of the process whose
+// command is binary.
+func pidOf(ctx context.Context, h *host, binary string) (string, error) {
+	out, err := inContainer(ctx, h, "sh", "-c", `for p in /proc/[0-9]*; do c=$(tr '\0' ' ' < $p/cmdline 2>/dev/null) || continue; echo "${p#/proc/} $c"; done`)
+	if err != nil {
+		return "", err
+	}
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) > 1 && (f[1] == binary || strings.HasSuffix(f[1], "/"+binary)) {
+			return f[0], nil
+		}
+	}
+	return "", fmt.Errorf("host %s: no %s process", h.name, binary)
+}
+
+func signalProc(ctx context.Context, h *host, binary, sig string) error {
+	pid, err := pidOf(ctx, h, binary)
+	if err != nil {
+		return err
+	}
+	_, err = inContainer(ctx, h, "sh", "-c", "kill -s "+sig+" "+pid)
+	return err
+}
+
+// failover kills the VIP holder's apiserver (SIGKILL: it stops answering
+// at that moment) and returns the time until the VIP is on another host
+// and the admin client reads /readyz and writes through it. The stand-in
+// kubelet restarts the apiserver after its back-off; failover then waits
+// until everything is ready and the VIP settled again.
+func (r *run) failover(ctx context.Context, n int) (time.Duration, error) {
+	holders, err := r.vipHolders()
+	if err != nil || len(holders) != 1 {
+		return 0, fmt.Errorf("VIP holders before fault %d: %v %v", n, names(holders), err)
+	}
+	old := holders[0]
+	t0 := time.Now()
+	if err := signalProc(ctx, old, "kube-apiserver", "KILL"); err != nil {
+		return 0, err
+	}
+	var took time.Duration
+	failed := 0
+	for {
+		hs, err := r.vipHolders()
+		if err != nil {
+			return 0, err
+		}
+		if len(hs) == 1 && hs[0] != old {
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := r.admin.readyz(rctx)
+			if err == nil {
+				err = r.admin.writeRead(rctx, fmt.Sprintf("kign-e2e-failover-%d", n))
+			}
+			cancel()
+			if err == nil {
+				took = time.Since(t0)
+				r.logf("fault %d: kube-apiserver on %s killed; VIP on %s and the admin client read /readyz and wrote through it after %.1f s (%d attempts failed)", n, old.name, hs[0].name, took.Seconds(), failed)
+				break
+			}
+			failed++
+		}
+		if time.Since(t0) > 2*time.Minute {
+			return 0, fmt.Errorf("fault %d: the VIP is on %v 2 minutes after %s's apiserver was killed", n, names(hs), old.name)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t1 := time.Now()
+	if err := r.waitReady(ctx, fmt.Sprintf("restart after fault %d", n), t1, 4*time.Minute); err != nil {
+		return 0, err
+	}
+	holder, err := r.settledVIP(ctx, 10*time.Second, 2*time.Minute)
+	if err != nil {
+		return 0, err
+	}
+	r.logf("restore: %s's apiserver restarted by the kubelet, all ready in %.1f s, VIP settled on %s", old.name, time.Since(t1).Seconds(), holder.name)
+	return took, nil
+}
+
+// faultsVIP runs three failovers and reports their median.
+func (r *run) faultsVIP(ctx context.Context) error {
+	var times []time.Duration
+	for n := 1; n <= 3; n++ {
+		d, err := r.failover(ctx, n)
+		if err != nil {
+			return err
+		}
+		times = append(times, d)
+	}
+	sorted := slices.Clone(times)
+	slices.Sort(sorted)
+	var each []string
+	for _, d := range times {
+		each = append(each, fmt.Sprintf("%.1f", d.Seconds()))
+	}
+	r.figure("VIP failover in %.1f s (median of %d: %s s)", sorted[len(sorted)/2].Seconds(), len(times), strings.Join(each, ", "))
+	return nil
+}
+
+// clientLoop reads a Namespace through the VIP every 100 ms until stop is
+// closed and counts the requests and failures.
+func (r *run) clientLoop(ctx context.Context, stop <-chan struct{}) (total, failed int, errs []string) {
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := r.admin.cs.CoreV1().Namespaces().Get(rctx, "default", metav1.GetOptions{})
+		cancel()
+		total++
+		if err != nil {
+			failed++
+			if len(errs) < 3 {
+				errs = append(errs, err.Error())
+			}
+		}
+	}
+}
+
+// plannedStop stops the VIP holder's apiserver the way an operator or a
+// reboot does (SIGTERM through the kubelet, here by removing its manifest)
+// while a client reads through the VIP, and counts the client's failures.
+// It also reports how long the apiserver took to exit after SIGTERM.
+func (r *run) plannedStop(ctx context.Context) error {
+	holders, err := r.vipHolders()
+	if err != nil || len(holders) != 1 {
+		return fmt.Errorf("VIP holders before the planned stop: %v %v", names(holders), err)
+	}
+	old := holders[0]
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var total, failed int
+	var errs []string
+	wg.Add(1)
+	go func() { defer wg.Done(); total, failed, errs = r.clientLoop(ctx, stop) }()
+	time.Sleep(2 * time.Second)
+	r.logf("planned stop: stopping kube-apiserver on %s, the VIP holder, while a client reads through the VIP every 100 ms", old.name)
+	t0 := time.Now()
+	if err := stopPod(ctx, old, "kube-apiserver"); err != nil {
+		close(stop)
+		wg.Wait()
+		return err
+	}
+	exited := time.Since(t0)
+	hs, _ := r.vipHolders()
+	time.Sleep(3 * time.Second)
+	close(stop)
+	wg.Wait()
+	r.figure("planned stop: %d of %d requests through the VIP failed; the VIP moved to %v; kube-apiserver exited %.1f s after SIGTERM", failed, total, names(hs), exited.Seconds())
+	if failed > 0 {
+		return fmt.Errorf("planned stop: %d of %d requests failed: %s", failed, total, strings.Join(errs, "; "))
+	}
+	if err := startPod(old, "kube-apiserver"); err != nil {
+		return err
+	}
+	if err := r.waitReady(ctx, "restore after the planned stop", time.Now(), 4*time.Minute); err != nil {
+		return err
+	}
+	_, err = r.settledVIP(ctx, 10*time.Second, 2*time.Minute)
+	return err
+}
+
+// watchMoves counts how often the VIP changes hands until stop is closed.
+func (r *run) watchMoves(stop <-chan struct{}) (moves int) {
+	last, _ := r.vipHolders()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		hs, err := r.vipHolders()
+		if err != nil || len(hs) != 1 {
+			continue
+		}
+		if len(last) == 1 && hs[0] != last[0] {
+			moves++
+		}
+		last = hs
+	}
+}
+
+// falseFailovers loads every CPU of the VIP holder's container for 20 s
+// (busy loops in its namespaces, ended by timeout), then stops its
+// apiserver for 1.5 s (one check times out), and counts VIP moves: any is
+// a false failover.
+func (r *run) falseFailovers(ctx context.Context) error {
+	holders, err := r.vipHolders()
+	if err != nil || len(holders) != 1 {
+		return fmt.Errorf("VIP holders before the load: %v %v", names(holders), err)
+	}
+	h := holders[0]
+	stop := make(chan struct{})
+	movesCh := make(chan int, 1)
+	go func() { movesCh <- r.watchMoves(stop) }()
+	// As many busy loops as the machine has CPUs, for 20 s.
+	load := `n=$(nproc); i=0; while [ $i -lt $n ]; do timeout 20 sh -c 'while :; do :; done' & i=$((i+1)); done; wait`
+	if _, err := inContainer(ctx, h, "sh", "-c", load); err != nil {
+		close(stop)
+		<-movesCh
+		return fmt.Errorf("CPU load on %s: %w", h.name, err)
+	}
+	if err := signalProc(ctx, h, "kube-apiserver", "STOP"); err != nil {
+		close(stop)
+		<-movesCh
+		return err
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := signalProc(ctx, h, "kube-apiserver", "CONT"); err != nil {
+		close(stop)
+		<-movesCh
+		return err
+	}
+	time.Sleep(8 * time.Second)
+	close(stop)
+	moves := <-movesCh
+	r.figure("false failovers: %d (20 s of every CPU busy on %s, then its apiserver frozen for 1.5 s)", moves, h.name)
+	if moves > 0 {
+		return fmt.Errorf("the VIP moved %d times with %s's apiserver loaded but answering", moves, h.name)
+	}
+	return nil
+}
