@@ -8,7 +8,7 @@ export KIGN_TOOLS ?= $(HOME)/.cache/kign-tools
 IGNITION_VERSION ?= v2.26.0
 export KIGN_IGNITION ?= $(KIGN_TOOLS)/ignition-$(IGNITION_VERSION)/ignition
 
-.PHONY: all build example test test-tools unit fuzz bench-pki bench-gen golden schema vet fmt clean e2e
+.PHONY: all build example test test-tools unit fuzz bench-pki bench-gen bench-serve bench-peers golden schema vet fmt clean e2e
 
 all: build
 
@@ -47,6 +47,16 @@ fuzz:
 
 bench-pki:
 	hack/bench-pki.sh
+
+# A boot storm: 200 hosts fetch their configs from kign serve over new TLS
+# connections, next to a plain net/http file server (README "kign serve").
+bench-serve:
+	$(GO) test -run='^$$' -bench=BootStorm -benchtime=5x ./internal/serve
+
+# kign's cold generation against kubeadm's init phases for the same three
+# masters, RSA and ECDSA (builds kubeadm into the e2e tool cache).
+bench-peers:
+	hack/bench-peers.sh
 
 # Warm generation, with the Go default GC and with the CLI's (cmd/kign sets
 # GOGC=400), then the PXE initrd wrap (xz) of one seed config on its own.

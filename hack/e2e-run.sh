@@ -72,7 +72,7 @@ run() { # run TEST INVENTORY
 		summary+=("FAIL $1 $2 ($((SECONDS - t0)) s)")
 		status=1
 	fi
-	while IFS= read -r l; do summary+=("    $l"); done < <(grep -E '^e2e: (control plane ready in|VIP failover in|planned stop:|false failovers:|etcd member loss tolerated)' "$log" || true)
+	while IFS= read -r l; do summary+=("    $l"); done < <(grep -E '^e2e: (control plane ready in|VIP failover in|planned stop: [0-9]|false failovers:|etcd member loss tolerated)' "$log" || true)
 	rm -f "$log"
 }
 for h in "${hosts[@]}"; do

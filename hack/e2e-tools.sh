@@ -123,7 +123,8 @@ else
 	echo "$k8s_version" >"$k8s_resolve"
 fi
 k8s_dir=$tools/kubernetes-$k8s_version
-k8s_cmds=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubelet kubectl)
+# K8S_EXTRA_CMDS adds commands (make bench-peers: kubeadm).
+k8s_cmds=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubelet kubectl ${K8S_EXTRA_CMDS:-})
 # Only the commands not built yet (a cache from before kubectl was needed
 # keeps its other binaries).
 missing=()
@@ -148,21 +149,16 @@ if ((${#missing[@]})); then
 		grep -E '^\s*k8s\.io/[^ ]+ => \./staging/' "$modfile" |
 			awk -v v="$staging_version" '{print "replace " $1 " => " $1 " " v}'
 	} >"$src/go.mod"
-	cat >"$src/tools.go" <<'EOF'
-//go:build tools
-
-// Package tools pins the Kubernetes commands this module builds.
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-proxy"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-	_ "k8s.io/kubernetes/cmd/kubelet"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-EOF
+	{
+		echo "//go:build tools"
+		echo
+		echo "// Package tools pins the Kubernetes commands this module builds."
+		echo "package tools"
+		echo
+		echo "import ("
+		for c in "${k8s_cmds[@]}"; do echo "	_ \"k8s.io/kubernetes/cmd/$c\""; done
+		echo ")"
+	} >"$src/tools.go"
 	(
 		cd "$src"
 		go mod tidy >&2

@@ -134,7 +134,7 @@ func (b *Bundle) issue(p *plan.Plan, jobs []*job, r run) error {
 
 // make generates the job's key and its certificate (public key for the key pair).
 func (j *job) make(p *plan.Plan, r run, notBefore time.Time, cas map[string]*caSlot) error {
-	key, err := GenerateKey(r.alg)
+	key, err := GenerateKey(j.spec.keyAlgorithmFor(r.alg))
 	if err != nil {
 		return err
 	}

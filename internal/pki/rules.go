@@ -146,8 +146,8 @@ func checkLeaf(s Spec, p *plan.Plan, h plan.Host, e *entry, ca *x509.Certificate
 	if now.Before(c.NotBefore) {
 		return true, "not valid before " + c.NotBefore.Format(time.RFC3339), nil
 	}
-	if got := keyAlgorithm(c.PublicKey); got != alg {
-		return true, "key algorithm " + got + ", plan wants " + alg, nil
+	if got, want := keyAlgorithm(c.PublicKey), s.keyAlgorithmFor(alg); got != want {
+		return true, "key algorithm " + got + ", plan wants " + want, nil
 	}
 	wantCN, wantO := s.CommonName(h.Name), slices.Sorted(slices.Values(s.Orgs))
 	gotO := slices.Sorted(slices.Values(c.Subject.Organization))

@@ -94,6 +94,17 @@ type Spec struct {
 	Purpose string
 	// When, if set, limits the row to plans it returns true for.
 	When func(p *plan.Plan) bool
+	// KeyAlgorithm, if set, is the row's key algorithm whatever
+	// pki.keyAlgorithm says.
+	KeyAlgorithm string
+}
+
+// keyAlgorithmFor is the key algorithm of row s in a bundle of alg.
+func (s Spec) keyAlgorithmFor(alg string) string {
+	if s.KeyAlgorithm != "" {
+		return s.KeyAlgorithm
+	}
+	return alg
 }
 
 // Identities kign's RBAC binds (render.BootstrapRBAC).
@@ -226,7 +237,11 @@ var Table = []Spec{
 
 	// kign serve's certificate: hosts fetch their configs from delivery.url
 	// and trust it through the pointer config, which carries ca.crt.
-	{Name: DeliveryServing, Kind: KindLeaf, CA: CA, CN: "kign-serve", Usages: server,
+	// ECDSA P-256 always: a boot storm is mostly TLS handshakes, and an
+	// ECDSA signature costs a fraction of an RSA-2048 one (BenchmarkBootStorm).
+	// The clients are Ignition and iPXE-chained Ignition, Go's crypto/tls,
+	// which verifies ECDSA chains under an RSA CA.
+	{Name: DeliveryServing, Kind: KindLeaf, CA: CA, CN: "kign-serve", Usages: server, KeyAlgorithm: ECDSA,
 		SANs: deliverySANs, File: "delivery/serving", When: hasDeliveryURL,
 		Purpose: "kign serve's HTTPS certificate (names delivery.url's host)"},
 }

@@ -49,7 +49,7 @@ func TestVerify(t *testing.T) {
 					if !keyMatches(key, c.PublicKey) {
 						t.Errorf("%s %s: key does not match certificate", s.Name, h.Name)
 					}
-					if got := keyAlgorithm(c.PublicKey); got != alg {
+					if got := keyAlgorithm(c.PublicKey); got != s.keyAlgorithmFor(alg) {
 						t.Errorf("%s %s: key algorithm %s", s.Name, h.Name, got)
 					}
 					if !c.NotBefore.Equal(fixedNow.Add(-Backdate)) {

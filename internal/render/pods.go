@@ -188,6 +188,14 @@ func apiserverPod(p *plan.Plan, h plan.Host) (*corev1.Pod, error) {
 		// long, so keepalived moves the VIP away before the apiserver stops
 		// listening (README "HA timing").
 		{"shutdown-delay-duration", ShutdownDelay.String()},
+		// Then drain and exit in seconds: without it the HTTP server's
+		// shutdown waits up to --request-timeout (60 s) for connections that
+		// hold watches, past the kubelet's 30 s grace period, and the
+		// apiserver is killed (k8s.io/apiserver pkg/server/genericapiserver.go,
+		// RunWithContext: ShutdownSendRetryAfter sets the shutdown timeout
+		// to 2 s). Requests that arrive meanwhile get 429 with Retry-After
+		// and Connection: close, which client-go retries.
+		{"shutdown-send-retry-after", "true"},
 	}, auditFlags(p)...))
 	vols := hostMounts{
 		{AuthenticationConfigFile, corev1.HostPathFile, true},

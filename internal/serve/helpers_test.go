@@ -3,9 +3,11 @@ package serve
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -29,7 +31,12 @@ type testPKI struct {
 	pool                   *x509.CertPool
 }
 
-func newTestPKI(t testing.TB) testPKI {
+func newTestPKI(t testing.TB) testPKI { t.Helper(); return newTestPKIWith(t, false) }
+
+// newTestPKIRSA is newTestPKI with an RSA-2048 serving key.
+func newTestPKIRSA(t testing.TB) testPKI { t.Helper(); return newTestPKIWith(t, true) }
+
+func newTestPKIWith(t testing.TB, rsaKey bool) testPKI {
 	t.Helper()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caTmpl := &x509.Certificate{
@@ -42,22 +49,34 @@ func newTestPKI(t testing.TB) testPKI {
 		t.Fatal(err)
 	}
 	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var key crypto.Signer
+	var err2 error
+	if rsaKey {
+		key, err2 = rsa.GenerateKey(rand.Reader, 2048)
+	} else {
+		key, err2 = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	}
+	if err2 != nil {
+		t.Fatal(err2)
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kign-serve"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
 		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, key.Public(), caKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := testPKI{
 		CAPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
 		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
+		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
 		pool:    x509.NewCertPool(),
 	}
 	p.pool.AddCert(ca)

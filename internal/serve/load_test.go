@@ -28,6 +28,12 @@ func (r loadResult) throughput() float64 { return float64(r.fetches) / r.elapsed
 // than expected, any body that is not the requester's own config, and any
 // refusal that carries a config is an error. Bounded by ctx.
 func runLoad(ctx context.Context, t testing.TB, pki testPKI, base string, hosts []Host, rounds int) loadResult {
+	return runLoadChecked(ctx, pki, base, hosts, rounds, true)
+}
+
+// runLoadChecked is runLoad; without crossHost it skips the refused
+// cross-host fetch (a plain file server has no tokens to refuse).
+func runLoadChecked(ctx context.Context, pki testPKI, base string, hosts []Host, rounds int, crossHost bool) loadResult {
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
@@ -77,6 +83,9 @@ func runLoad(ctx context.Context, t testing.TB, pki testPKI, base string, hosts 
 				mu.Lock()
 				latencies = append(latencies, d)
 				mu.Unlock()
+			}
+			if !crossHost {
+				return
 			}
 			// Cross-host: this host's token on the next host's config.
 			next := hosts[(i+1)%len(hosts)]
