@@ -2,12 +2,14 @@ package inventory
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"reflect"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+	apiserverv1 "k8s.io/apiserver/pkg/apis/apiserver/v1"
 	kubeproxyconfigv1alpha1 "k8s.io/kube-proxy/config/v1alpha1"
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -41,13 +43,19 @@ func (d *decoder) configFields(n *yaml.Node, v reflect.Value, path string) {
 	var keys []string
 	var mark func(n *yaml.Node, path string)
 	mark = func(n *yaml.Node, path string) {
-		if n.Kind != yaml.MappingNode {
-			return
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			p := join(path, n.Content[i].Value)
-			d.pos[p] = d.at(n.Content[i+1])
-			mark(n.Content[i+1], p)
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := join(path, n.Content[i].Value)
+				d.pos[p] = d.at(n.Content[i+1])
+				mark(n.Content[i+1], p)
+			}
+		case yaml.SequenceNode:
+			for i, e := range n.Content {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				d.pos[p] = d.at(e)
+				mark(e, p)
+			}
 		}
 	}
 	mark(n, path)
@@ -75,12 +83,21 @@ var configFiles = map[string]configFile{
 		"containerRuntimeEndpoint": "containerd's socket", "maxPods": "cluster.maxPods", "registerWithTaints": "cluster.allowPodsOnMasters",
 		"featureGates": "cluster.featureGates", "volumePluginDir": "the OS's writable folders",
 	}},
+	// cluster.apiServer.authentication, not a component's config.
+	authenticationFile: {kind: "AuthenticationConfiguration", typ: &apiserverv1.AuthenticationConfiguration{}, derived: map[string]string{
+		"apiVersion": "the file kign writes", "kind": "the file kign writes",
+		"anonymous": "the health checks it must let in (keepalived's, the kubelet's probes)",
+	}},
 	"kubeProxy": {kind: "KubeProxyConfiguration", typ: &kubeproxyconfigv1alpha1.KubeProxyConfiguration{}, derived: map[string]string{
 		"apiVersion": "the file kign writes", "kind": "the file kign writes",
 		"clientConnection": "its kube-proxy.conf", "hostnameOverride": "hosts[].name", "clusterCIDR": "cluster.podCIDR",
 		"featureGates": "cluster.featureGates",
 	}},
 }
+
+// authenticationFile keys configFiles' row of kube-apiserver's
+// AuthenticationConfiguration.
+const authenticationFile = "apiServer.authentication"
 
 // componentConfig checks components.<field>.config.
 func (v *validator) componentConfig(field string, c ConfigFields) {
@@ -89,10 +106,50 @@ func (v *validator) componentConfig(field string, c ConfigFields) {
 		return
 	}
 	f, ok := configFiles[field]
-	if !ok {
+	if !ok || field == authenticationFile {
 		v.errorf(at, "the %s has no configuration file kign writes; use extraArgs", field)
 		return
 	}
+	v.configFields(at, f, c)
+}
+
+// authentication checks cluster.apiServer.authentication: the file's
+// schema, and what kube-apiserver needs of each JWT authenticator.
+func (v *validator) authentication() {
+	const at = "cluster.apiServer.authentication"
+	c := v.inv.Cluster.APIServer.Authentication
+	if c.json == nil {
+		return
+	}
+	if !v.configFields(at, configFiles[authenticationFile], c) {
+		return
+	}
+	var a apiserverv1.AuthenticationConfiguration
+	if err := sigsyaml.Unmarshal(c.json, &a); err != nil {
+		return
+	}
+	seen := map[string]bool{}
+	for i, j := range a.JWT {
+		p := fmt.Sprintf("%s.jwt[%d]", at, i)
+		switch u := j.Issuer.URL; {
+		case !strings.HasPrefix(u, "https://"):
+			v.errorf(p+".issuer.url", "%q is not an https:// URL (kube-apiserver requires one)", clip(u))
+		case seen[u]:
+			v.errorf(p+".issuer.url", "%q is the issuer of an earlier authenticator; each must be unique", clip(u))
+		}
+		seen[j.Issuer.URL] = true
+		if len(j.Issuer.Audiences) == 0 {
+			v.errorf(p+".issuer", "audiences: lists none; kube-apiserver needs at least one")
+		}
+		if j.ClaimMappings.Username.Claim == "" && j.ClaimMappings.Username.Expression == "" {
+			v.errorf(p+".claimMappings", "username: set claim or expression; kube-apiserver needs one")
+		}
+	}
+}
+
+// configFields checks fields of configuration file f at path at, and
+// reports whether they decode.
+func (v *validator) configFields(at string, f configFile, c ConfigFields) bool {
 	fields := jsonFields(reflect.TypeOf(f.typ).Elem())
 	for _, k := range c.keys {
 		// encoding/json matches field names regardless of case, so a key
@@ -123,7 +180,9 @@ func (v *validator) componentConfig(field string, c ConfigFields) {
 		}
 		msg = strings.TrimPrefix(msg, "error unmarshaling JSON: while decoding JSON: ")
 		v.errorf(path, "not a valid %s: %s", f.kind, strings.TrimPrefix(msg, "json: "))
+		return false
 	}
+	return true
 }
 
 // jsonFields lists the JSON names of struct type t's fields (of embedded
@@ -147,7 +206,9 @@ func jsonFields(t reflect.Type) []string {
 func ConfigFileComponents() []string {
 	var out []string
 	for k := range configFiles {
-		out = append(out, k)
+		if k != authenticationFile {
+			out = append(out, k)
+		}
 	}
 	slices.Sort(out)
 	return out

@@ -98,7 +98,7 @@ func TestDecodeEveryField(t *testing.T) {
 		  nodeCIDRMaskSize: 24
 		  dnsServiceIP: 10.96.0.10
 		  interface: eth0
-		  apiServer: {vip: 192.168.1.10, port: 6443, extraSANs: [api.example.com]}
+		  apiServer: {vip: 192.168.1.10, port: 6443, extraSANs: [api.example.com], authentication: {jwt: [{issuer: {url: "https://id.example.com", audiences: [k8s]}, claimMappings: {username: {claim: email, prefix: ""}}}]}}
 		  sshAuthorizedKeys: ["`+ed25519Key+`"]
 		  keepalived: {virtualRouterID: 7, password: abcdefgh}
 		  maxPods: 100

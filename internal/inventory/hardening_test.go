@@ -82,3 +82,21 @@ func TestValidateComponentConfig(t *testing.T) {
 			want: []string{`hosts.yaml:7:36: cluster.components.apiServer.config: the apiServer has no configuration file kign writes; use extraArgs`}},
 	})
 }
+
+func TestValidateJWTAuthenticators(t *testing.T) {
+	runCases(t, []diagCase{
+		{name: "an OIDC issuer", yaml: withAPIServer(`authentication: {jwt: [{issuer: {url: "https://id.example.com", audiences: [kubernetes]}, claimMappings: {username: {claim: email, prefix: "oidc:"}, groups: {claim: groups, prefix: "oidc:"}}}]}`)},
+		{name: "what kube-apiserver needs", yaml: withAPIServer(`authentication: {jwt: [{issuer: {url: "http://id"}, claimMappings: {}}, {issuer: {url: "http://id", audiences: [a]}, claimMappings: {username: {claim: sub}}}]}`),
+			want: []string{
+				`hosts.yaml:6:66: cluster.apiServer.authentication.jwt[0].issuer: audiences: lists none`,
+				`hosts.yaml:6:72: cluster.apiServer.authentication.jwt[0].issuer.url: "http://id" is not an https:// URL`,
+				`hosts.yaml:6:101: cluster.apiServer.authentication.jwt[0].claimMappings: username: set claim or expression`,
+				`hosts.yaml:6:121: cluster.apiServer.authentication.jwt[1].issuer.url: "http://id" is not an https:// URL`,
+			}},
+		{name: "kign's anonymous section and unknown fields", yaml: withAPIServer(`authentication: {anonymous: {enabled: false}, jwts: []}`),
+			want: []string{
+				`hosts.yaml:6:62: cluster.apiServer.authentication.anonymous: kign sets AuthenticationConfiguration.anonymous`,
+				`hosts.yaml:6:86: cluster.apiServer.authentication.jwts: not a valid AuthenticationConfiguration: unknown field "jwts"`,
+			}},
+	})
+}

@@ -176,6 +176,10 @@ type APIServer struct {
 	VIP       string   `yaml:"vip"`
 	Port      int      `yaml:"port,omitempty"`
 	ExtraSANs []string `yaml:"extraSANs,omitempty"`
+	// Authentication holds fields of kube-apiserver's
+	// AuthenticationConfiguration (apiserver.config.k8s.io/v1): jwt, the
+	// JWT (OIDC) authenticators. kign sets anonymous.
+	Authentication ConfigFields `yaml:"authentication,omitempty"`
 }
 
 // Keepalived overrides the values kign derives for the VIP's VRRP instance.

@@ -223,6 +223,7 @@ func (v *validator) cluster() {
 
 	v.audit()
 	v.components()
+	v.authentication()
 
 	k := c.Keepalived
 	if id := k.VirtualRouterID; v.given("cluster.keepalived.virtualRouterID", id) && (id < 1 || id > 255) {

@@ -155,6 +155,7 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 	p.Audit = inventory.ResolveAudit(c.Audit)
 	p.AllowPodsOnMasters = c.AllowPodsOnMasters
 	p.FeatureGates, p.Components = c.FeatureGates, c.Components
+	p.APIServerAuthentication = c.APIServer.Authentication
 	p.Addons = resolve(base, inv.Addons)
 	return p, nil
 }

@@ -69,6 +69,9 @@ type Plan struct {
 	// FeatureGates and Components are the inventory's, validated.
 	FeatureGates map[string]bool
 	Components   inventory.Components
+	// APIServerAuthentication holds the inventory's fields of the
+	// apiserver's AuthenticationConfiguration (its JWT authenticators).
+	APIServerAuthentication inventory.ConfigFields
 	// Addons are the inventory's add-on manifest paths, resolved against
 	// the inventory's folder, in apply order.
 	Addons []string

@@ -1,12 +1,15 @@
 package render
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	apiserverv1 "k8s.io/apiserver/pkg/apis/apiserver/v1"
 	kubeproxyconfigv1alpha1 "k8s.io/kube-proxy/config/v1alpha1"
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
 	"k8s.io/utils/ptr"
@@ -195,11 +198,13 @@ func typeMeta(apiVersion, kind string) metav1.TypeMeta {
 
 // authenticationConfiguration mirrors the part of kube-apiserver's
 // AuthenticationConfiguration (k8s.io/apiserver/pkg/apis/apiserver/v1) that
-// kign sets, so kign does not depend on k8s.io/apiserver.
+// kign sets, with omitempty where kign leaves a field out (the library's
+// jwt has none).
 type authenticationConfiguration struct {
-	APIVersion string               `json:"apiVersion"`
-	Kind       string               `json:"kind"`
-	Anonymous  *anonymousAuthConfig `json:"anonymous,omitempty"`
+	APIVersion string                         `json:"apiVersion"`
+	Kind       string                         `json:"kind"`
+	JWT        []apiserverv1.JWTAuthenticator `json:"jwt,omitempty"`
+	Anonymous  *anonymousAuthConfig           `json:"anonymous,omitempty"`
 }
 
 type anonymousAuthConfig struct {
@@ -220,11 +225,22 @@ var anonymousPaths = []string{"/livez", "/readyz", "/healthz"}
 // apiserver.config.k8s.io/v1 holds AuthenticationConfiguration since
 // structured authentication went GA in 1.34, as did the anonymous
 // conditions (KEP-4633).
-func AuthenticationConfig() ([]byte, error) {
+// The inventory's JWT (OIDC) authenticators (cluster.apiServer.authentication)
+// come first, in its order.
+func AuthenticationConfig(p *plan.Plan) ([]byte, error) {
 	c := authenticationConfiguration{
 		APIVersion: "apiserver.config.k8s.io/v1",
 		Kind:       "AuthenticationConfiguration",
 		Anonymous:  &anonymousAuthConfig{Enabled: true},
+	}
+	if j := p.APIServerAuthentication.JSON(); j != nil {
+		var user apiserverv1.AuthenticationConfiguration
+		dec := json.NewDecoder(bytes.NewReader(j))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&user); err != nil {
+			return nil, fmt.Errorf("cluster.apiServer.authentication: %w", err)
+		}
+		c.JWT = user.JWT
 	}
 	for _, p := range anonymousPaths {
 		c.Anonymous.Conditions = append(c.Anonymous.Conditions, anonymousAuthCondition{Path: p})

@@ -5,9 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	apiserverv1 "k8s.io/apiserver/pkg/apis/apiserver/v1"
 	kubeproxyconfigv1alpha1 "k8s.io/kube-proxy/config/v1alpha1"
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kign-project/kign/internal/inventory"
 )
 
 func TestKubeletConfig(t *testing.T) {
@@ -101,7 +104,7 @@ func TestProxyConfig(t *testing.T) {
 }
 
 func TestAuthenticationConfig(t *testing.T) {
-	data, err := AuthenticationConfig()
+	data, err := AuthenticationConfig(testPlan(t, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,5 +131,42 @@ kind: AuthenticationConfiguration
 		if !strings.HasPrefix(cond.Path, "/") || strings.Contains(cond.Path, "*") {
 			t.Errorf("condition path %q is not one exact health endpoint", cond.Path)
 		}
+	}
+}
+
+// The inventory's JWT authenticators go into the file beside kign's
+// anonymous section, which kube-apiserver decodes strictly.
+func TestAuthenticationConfigJWT(t *testing.T) {
+	inv, rep := inventory.Parse("hosts.yaml", []byte(`cluster:
+  name: c1
+  serviceCIDR: 10.96.0.0/12
+  podCIDR: 10.244.0.0/16
+  interface: eth0
+  apiServer:
+    vip: 192.168.1.10
+    authentication:
+      jwt:
+        - issuer: {url: "https://id.example.com", audiences: [kubernetes]}
+          claimMappings: {username: {claim: email, prefix: "oidc:"}, groups: {claim: groups, prefix: "oidc:"}}
+hosts:
+  - {name: m0, ip: 192.168.1.11}
+artifacts: {allowUnverified: [flanneld, flannel-cni-plugin]}
+`))
+	if rep.HasErrors() {
+		t.Fatal(rep)
+	}
+	p := testPlan(t, 3)
+	p.APIServerAuthentication = inv.Cluster.APIServer.Authentication
+	data, err := AuthenticationConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c apiserverv1.AuthenticationConfiguration
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		t.Fatalf("strict decode: %v\n%s", err, data)
+	}
+	if len(c.JWT) != 1 || c.JWT[0].Issuer.URL != "https://id.example.com" || c.JWT[0].ClaimMappings.Username.Claim != "email" ||
+		c.JWT[0].ClaimMappings.Groups.Prefix == nil || *c.JWT[0].ClaimMappings.Groups.Prefix != "oidc:" || c.Anonymous == nil || !c.Anonymous.Enabled {
+		t.Errorf("authentication config:\n%s", data)
 	}
 }

@@ -162,7 +162,7 @@ func (r *hostRenderer) components() error {
 	}{
 		{KubeletConfigFile, modePublic, func() ([]byte, error) { return KubeletConfig(r.p, r.h) }},
 		{ProxyConfigFile, modePublic, func() ([]byte, error) { return ProxyConfig(r.p, r.h) }},
-		{AuthenticationConfigFile, modePublic, AuthenticationConfig},
+		{AuthenticationConfigFile, modePublic, func() ([]byte, error) { return AuthenticationConfig(r.p) }},
 		{EncryptionConfigFile, modeSecret, func() ([]byte, error) { return EncryptionConfig(r.b.EncryptionKeys()) }},
 		{EtcdAuthScriptFile, modePublic, func() ([]byte, error) { return EtcdAuthScript(r.p) }},
 		{KeepalivedConfigFile, modeSecret, func() ([]byte, error) { return KeepalivedConfig(r.p, r.h) }},
