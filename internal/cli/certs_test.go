@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,5 +59,42 @@ func TestCerts(t *testing.T) {
 	code, stdout, stderr = kign(t, "certs", "check", "--pki", pkiDir, "--now", "2027-10-10T00:00:00Z")
 	if code != ExitOK {
 		t.Errorf("check after renew: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// gen says which certificates expire within 30 days and how to renew them.
+func TestGenWarnsOfExpiringCertificates(t *testing.T) {
+	dir, hosts := inventoryCopy(t, "../../examples/seed/hosts.yaml")
+	pkiDir := filepath.Join(dir, "pki")
+	if err := os.CopyFS(pkiDir, os.DirFS("../gen/testdata/seed/pki")); err != nil {
+		t.Fatal(err)
+	}
+	if err := filepath.WalkDir(pkiDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		mode := os.FileMode(0o600)
+		if d.IsDir() {
+			mode = 0o700
+		}
+		return os.Chmod(p, mode)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The kept bundle's leaves were issued 2026-11-01 for a year.
+	code, _, stderr := kign(t, "gen", "--hosts", hosts, "--pki", pkiDir, "-o", filepath.Join(dir, "out"), "--now", "2027-10-20T00:00:00Z")
+	if code != ExitOK {
+		t.Fatalf("gen: exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		"warning: apiserver for master0 expires on 2027-11-01, within 720h: renew it with kign certs renew --hosts " + hosts,
+		"warning: admin expires on 2027-11-01",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "warning: ca expires") {
+		t.Errorf("a CA valid for years is reported:\n%s", stderr)
 	}
 }

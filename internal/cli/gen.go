@@ -69,6 +69,19 @@ func genCmd() *Command {
 				for _, w := range res.Warnings {
 					fmt.Fprintln(env.Stderr, w)
 				}
+				// Leaves live a year (pki.certValidity) and are renewed only
+				// when asked: say it a month ahead, as certs check would.
+				for _, st := range bundle.Check(clock, defaultWithin) {
+					if st.State != pki.StateExpiring {
+						continue
+					}
+					what := st.Spec
+					if st.Host != "" {
+						what += " for " + st.Host
+					}
+					fmt.Fprintf(env.Stderr, "warning: %s expires on %s, within %s: renew it with kign certs renew --hosts %s, then kign gen, then reprovision the masters one at a time (README \"PKI\")\n",
+						what, st.NotAfter.UTC().Format(time.DateOnly), hours(defaultWithin), *hosts)
+				}
 				for _, f := range unverified(p) {
 					fmt.Fprintf(env.Stderr, "warning: %s is downloaded WITHOUT a hash (artifacts.allowUnverified): record one with kign artifacts lock --hosts %s, or pin it with artifacts.overrides.%s.sha256\n", f, *hosts, f)
 				}
