@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +15,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
@@ -30,7 +35,7 @@ var binaryOf = map[string]string{
 // every host (and the components passed their checks, so they took it).
 func (r *run) assertExtraArgs(ctx context.Context) error {
 	var checked []string
-	for _, field := range sortedFields(r.c.extraArgs) {
+	for _, field := range slices.Sorted(maps.Keys(r.c.extraArgs)) {
 		bin, ok := binaryOf[field]
 		if !ok {
 			continue
@@ -72,15 +77,6 @@ func (r *run) assertExtraArgs(ctx context.Context) error {
 	return nil
 }
 
-func sortedFields(m map[string]map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // assertUserAddons checks that every object of the inventory's add-on
 // files exists, read through the VIP with the admin credential.
 func (r *run) assertUserAddons(ctx context.Context) error {
@@ -103,9 +99,17 @@ func (r *run) assertUserAddons(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, doc := range strings.Split(string(data), "\n---") {
+		docs := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		for {
+			doc, err := docs.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", f, err)
+			}
 			var u unstructured.Unstructured
-			if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			if err := yaml.Unmarshal(doc, &u.Object); err != nil {
 				return fmt.Errorf("%s: %w", f, err)
 			}
 			if u.GetKind() == "" {

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -103,7 +104,7 @@ func (v *validator) components() {
 	if v.version != "" {
 		var sets []flagset.Set
 		for _, b := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kubelet"} {
-			if s, err := flagset.Lookup(b, minorOf(v.version)); err == nil {
+			if s, err := flagset.Lookup(b, MinorOf(v.version)); err == nil {
 				sets = append(sets, s)
 			}
 		}
@@ -113,9 +114,9 @@ func (v *validator) components() {
 		}
 		slices.Sort(known)
 		known = slices.Compact(known)
-		for _, g := range sortedKeys(c.FeatureGates) {
+		for _, g := range slices.Sorted(maps.Keys(c.FeatureGates)) {
 			if !slices.Contains(known, g) {
-				v.errorf("cluster.featureGates."+g, "%q is not a feature gate of Kubernetes %s%s", g, minorOf(v.version), didYouMean(g, known))
+				v.errorf("cluster.featureGates."+g, "%q is not a feature gate of Kubernetes %s%s", g, MinorOf(v.version), didYouMean(g, known))
 			}
 		}
 	}
@@ -130,7 +131,7 @@ func (v *validator) components() {
 				}
 			}
 		}
-		for _, name := range sortedKeys(comp.ExtraArgs) {
+		for _, name := range slices.Sorted(maps.Keys(comp.ExtraArgs)) {
 			path := at + ".extraArgs." + name
 			switch {
 			case !flagName.MatchString(name):
@@ -190,9 +191,9 @@ func (v *validator) components() {
 
 // conflict is why component c refuses flag name next to kign's, or "".
 func conflict(c ComponentSpec, name string) string {
-	for f, why := range c.Conflicts {
+	for _, f := range slices.Sorted(maps.Keys(c.Conflicts)) {
 		if f == name || strings.HasSuffix(f, "-") && strings.HasPrefix(name, f) {
-			return why
+			return c.Conflicts[f]
 		}
 	}
 	return ""
@@ -209,22 +210,10 @@ func ComponentNamed(name string) (ComponentSpec, bool) {
 }
 
 // MinorOf is "v1.36" of "v1.36.4".
-func MinorOf(version string) string { return minorOf(version) }
-
-// minorOf is "v1.36" of "v1.36.4".
-func minorOf(version string) string {
+func MinorOf(version string) string {
 	parts := strings.SplitN(version, ".", 3)
 	if len(parts) < 2 {
 		return version
 	}
 	return parts[0] + "." + parts[1]
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

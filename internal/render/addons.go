@@ -1,8 +1,10 @@
 package render
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"maps"
 	"path"
 	"slices"
@@ -17,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
@@ -262,8 +265,12 @@ type addonObject struct {
 // ParseAddon reads the YAML documents of one add-on file; each needs
 // apiVersion, kind and metadata.name. Empty documents are skipped.
 func ParseAddon(name string, data []byte) ([]addonObject, error) {
+	docs, err := splitYAML(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	var out []addonObject
-	for i, doc := range splitYAML(data) {
+	for i, doc := range docs {
 		var o struct {
 			APIVersion string `json:"apiVersion"`
 			Kind       string `json:"kind"`
@@ -301,19 +308,21 @@ func ParseAddon(name string, data []byte) ([]addonObject, error) {
 	return out, nil
 }
 
-// splitYAML splits a YAML stream at its "---" lines.
-func splitYAML(data []byte) [][]byte {
+// splitYAML splits a YAML stream into its documents as kubectl does
+// (apimachinery's YAMLReader, which drops empty ones).
+func splitYAML(data []byte) ([][]byte, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	var docs [][]byte
-	var cur bytes.Buffer
-	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
-		if t := bytes.TrimRight(line, " \t\r\n"); bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) {
-			docs = append(docs, slices.Clone(cur.Bytes()))
-			cur.Reset()
-			continue
+	for {
+		d, err := r.Read()
+		if err == io.EOF {
+			return docs, nil
 		}
-		cur.Write(line)
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, d)
 	}
-	return append(docs, cur.Bytes())
 }
 
 // resourceOf is the REST resource of a kind: apimachinery's guess (what

@@ -14,8 +14,12 @@ import (
 
 func docsOf(t *testing.T, data []byte) [][]byte {
 	t.Helper()
+	docs, err := splitYAML(data)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out [][]byte
-	for _, d := range splitYAML(data) {
+	for _, d := range docs {
 		if strings.TrimSpace(string(d)) != "" {
 			out = append(out, d)
 		}
@@ -190,7 +194,7 @@ func TestParseAddon(t *testing.T) {
 		{"apiVersion: v1\nkind: ConfigMap\n", "needs apiVersion, kind and metadata.name"},
 		{"apiVersion: v1\nkind: List\nmetadata: {name: a}\nitems: []\n", "write its items as documents"},
 		{"apiVersion: v1\nkind: [\n", "document 1"},
-		{"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: a/b/c\nkind: X\nmetadata: {name: b}\n", "document 3"},
+		{"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: a/b/c\nkind: X\nmetadata: {name: b}\n", "document 2"},
 	} {
 		if _, err := ParseAddon("x.yaml", []byte(c.data)); err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "x.yaml: ") {
 			t.Errorf("%q: %v, want x.yaml: ... %s", c.data, err, c.want)

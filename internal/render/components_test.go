@@ -137,24 +137,13 @@ kind: AuthenticationConfiguration
 // The inventory's JWT authenticators go into the file beside kign's
 // anonymous section, which kube-apiserver decodes strictly.
 func TestAuthenticationConfigJWT(t *testing.T) {
-	inv, rep := inventory.Parse("hosts.yaml", []byte(`cluster:
-  name: c1
-  serviceCIDR: 10.96.0.0/12
-  podCIDR: 10.244.0.0/16
-  interface: eth0
-  apiServer:
+	inv := parseCluster(t, `  apiServer:
     vip: 192.168.1.10
     authentication:
       jwt:
         - issuer: {url: "https://id.example.com", audiences: [kubernetes]}
           claimMappings: {username: {claim: email, prefix: "oidc:"}, groups: {claim: groups, prefix: "oidc:"}}
-hosts:
-  - {name: m0, ip: 192.168.1.11}
-artifacts: {allowUnverified: [flanneld, flannel-cni-plugin]}
-`))
-	if rep.HasErrors() {
-		t.Fatal(rep)
-	}
+`)
 	p := testPlan(t, 3)
 	p.APIServerAuthentication = inv.Cluster.APIServer.Authentication
 	data, err := AuthenticationConfig(p)
@@ -169,4 +158,23 @@ artifacts: {allowUnverified: [flanneld, flannel-cni-plugin]}
 		c.JWT[0].ClaimMappings.Groups.Prefix == nil || *c.JWT[0].ClaimMappings.Groups.Prefix != "oidc:" || c.Anonymous == nil || !c.Anonymous.Enabled {
 		t.Errorf("authentication config:\n%s", data)
 	}
+}
+
+// parseCluster loads a one-host inventory whose cluster section ends with
+// lines (indented by two spaces, as under cluster:), failing on any problem.
+func parseCluster(t *testing.T, lines string) *inventory.Inventory {
+	t.Helper()
+	inv, rep := inventory.Parse("hosts.yaml", []byte(`cluster:
+  name: c1
+  serviceCIDR: 10.96.0.0/12
+  podCIDR: 10.244.0.0/16
+  interface: eth0
+`+lines+`hosts:
+  - {name: m0, ip: 192.168.1.11}
+artifacts: {allowUnverified: [flanneld, flannel-cni-plugin]}
+`))
+	if rep.HasErrors() {
+		t.Fatal(rep)
+	}
+	return inv
 }

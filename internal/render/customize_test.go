@@ -116,22 +116,11 @@ func TestCustomization(t *testing.T) {
 // The inventory's config fields are merged over kign's file: mappings key
 // by key, the rest replaced, kign's own fields kept.
 func TestConfigMerge(t *testing.T) {
-	inv, rep := inventory.Parse("hosts.yaml", []byte(`cluster:
-  name: c1
-  serviceCIDR: 10.96.0.0/12
-  podCIDR: 10.244.0.0/16
-  interface: eth0
-  apiServer: {vip: 192.168.1.10}
+	inv := parseCluster(t, `  apiServer: {vip: 192.168.1.10}
   components:
     kubelet: {config: {serializeImagePulls: false, evictionHard: {memory.available: 200Mi}, logging: {verbosity: 3}}}
     kubeProxy: {config: {iptables: {minSyncPeriod: 2s}}}
-hosts:
-  - {name: m0, ip: 192.168.1.11}
-artifacts: {allowUnverified: [flanneld, flannel-cni-plugin]}
-`))
-	if rep.HasErrors() {
-		t.Fatal(rep)
-	}
+`)
 	p := testPlan(t, 3)
 	p.Components = inv.Cluster.Components
 	data, err := KubeletConfig(p, p.Hosts[0])

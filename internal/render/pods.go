@@ -194,7 +194,9 @@ func apiserverPod(p *plan.Plan, h plan.Host) (*corev1.Pod, error) {
 		// apiserver is killed (k8s.io/apiserver pkg/server/genericapiserver.go,
 		// RunWithContext: ShutdownSendRetryAfter sets the shutdown timeout
 		// to 2 s). Requests that arrive meanwhile get 429 with Retry-After
-		// and Connection: close, which client-go retries.
+		// and Connection: close, which client-go retries (k8s.io/client-go
+		// rest/request.go: GETs are retried on a connection reset, an EOF or
+		// a lost HTTP/2 connection, isErrRetryableFunc).
 		{"shutdown-send-retry-after", "true"},
 	}, auditFlags(p)...))
 	vols := hostMounts{
