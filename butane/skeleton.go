@@ -42,8 +42,13 @@ type SkeletonData struct {
 	FlannelRunDir      string
 	FlanneldEnvFile    string
 	EtcdAuthScript     string
-	AddonsScript       string
-	AddonsMarker       string
+	EtcdMemberScript   string
+	EtcdSnapshotScript string
+	// EtcdSnapshotTimer is etcd-snapshot.timer's OnCalendar= value.
+	EtcdSnapshotTimer string
+	EtcdLearnerMarker string
+	AddonsScript      string
+	AddonsMarker      string
 
 	KubeletExec        string
 	FlanneldExec       string

@@ -27,7 +27,7 @@ func (r *run) notReady(ctx context.Context) ([]string, error) {
 		default:
 		}
 		sts := podStatuses(h)
-		if len(sts) == 0 && !r.booted.IsZero() && time.Since(r.booted) > 2*time.Minute {
+		if len(sts) == 0 && !h.booted.IsZero() && time.Since(h.booted) > 2*time.Minute {
 			out, _ := inContainer(ctx, h, "systemctl", "status", "--no-pager", "--lines=20", "kubelet.service")
 			jobs, _ := inContainer(ctx, h, "systemctl", "list-jobs", "--no-pager")
 			return nil, fmt.Errorf("host %s: the kubelet stand-in ran no pod 2 minutes after boot:\n%s\n%s", h.name, indent(out), indent(tail(jobs, 10)))
@@ -199,6 +199,9 @@ func (r *run) assertEtcd(ctx context.Context, want int) error {
 	got := map[string]string{}
 	for _, m := range ml.Members {
 		got[m.Name] = strings.Join(m.PeerURLs, ",")
+		if m.IsLearner {
+			return fmt.Errorf("etcd member %s is still a learner", m.Name)
+		}
 	}
 	for _, h := range r.hosts {
 		if p := "https://" + h.ip.String() + ":2380"; got[h.name] != p {
@@ -208,7 +211,7 @@ func (r *run) assertEtcd(ctx context.Context, want int) error {
 	if len(ml.Members) != len(r.hosts) {
 		return fmt.Errorf("etcd has %d members, the inventory %d hosts", len(ml.Members), len(r.hosts))
 	}
-	r.logf("check: etcd has %d members named as the hosts, %d healthy over TLS (client certificates verified)", len(ml.Members), healthy)
+	r.logf("check: etcd has %d voting members named as the hosts, %d healthy over TLS (client certificates verified)", len(ml.Members), healthy)
 	return nil
 }
 

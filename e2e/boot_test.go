@@ -35,7 +35,8 @@ type host struct {
 	nspawn  *exec.Cmd
 	exited  chan struct{}
 	console *os.File
-	initPID int // PID of the container's systemd, in our PID namespace
+	initPID int       // PID of the container's systemd, in our PID namespace
+	booted  time.Time // when this container was last started
 }
 
 // The only test-specific things put into a host root, at fixed places
@@ -233,6 +234,20 @@ type bootOptions struct {
 
 // boot starts h.root with systemd as PID 1 in h's network namespace.
 func boot(h *host, o bootOptions) error {
+	// A host booted again keeps its earlier console logs (console.1.log, ...).
+	for n := 1; ; n++ {
+		old := filepath.Join(h.dir, "console.log")
+		if _, err := os.Stat(old); err != nil {
+			break
+		}
+		if _, err := os.Stat(filepath.Join(h.dir, fmt.Sprintf("console.%d.log", n))); err == nil {
+			continue
+		}
+		if err := os.Rename(old, filepath.Join(h.dir, fmt.Sprintf("console.%d.log", n))); err != nil {
+			return err
+		}
+		break
+	}
 	console, err := os.Create(filepath.Join(h.dir, "console.log"))
 	if err != nil {
 		return err
@@ -272,6 +287,7 @@ func boot(h *host, o bootOptions) error {
 		return fmt.Errorf("systemd-nspawn: %w", err)
 	}
 	h.nspawn = cmd
+	h.booted = time.Now()
 	h.exited = make(chan struct{})
 	go func() { cmd.Wait(); close(h.exited) }()
 	deadline := time.Now().Add(30 * time.Second)
@@ -324,12 +340,17 @@ func containerInit(ns string) int {
 // inContainer runs argv inside h's booted container (its mount, UTS, IPC,
 // network and PID namespaces and root), as `machinectl shell` would.
 func inContainer(ctx context.Context, h *host, argv ...string) (string, error) {
+	return inContainerFor(ctx, h, 30*time.Second, argv...)
+}
+
+// inContainerFor is inContainer with a time limit of d.
+func inContainerFor(ctx context.Context, h *host, d time.Duration, argv ...string) (string, error) {
 	if h.initPID == 0 {
 		return "", fmt.Errorf("%s is not booted", h.name)
 	}
 	args := append([]string{"-t", strconv.Itoa(h.initPID), "-m", "-u", "-i", "-n", "-p", "-r", "-w", "--",
 		"/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin", "SYSTEMD_COLORS=0"}, argv...)
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "nsenter", args...).CombinedOutput()
 	if err != nil {

@@ -292,6 +292,7 @@ type etcdMembers struct {
 		Name       string   `json:"name"`
 		PeerURLs   []string `json:"peerURLs"`
 		ClientURLs []string `json:"clientURLs"`
+		IsLearner  bool     `json:"isLearner"`
 	} `json:"members"`
 }
 

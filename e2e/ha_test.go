@@ -113,25 +113,43 @@ func (r *run) faultsVIP(ctx context.Context) error {
 	return nil
 }
 
+// clientStats is what a client looping through the VIP saw.
+type clientStats struct {
+	total, failed int
+	errs          []string
+	// longestGap is the longest time between two successful requests
+	// (or from the start to the first), the client's outage.
+	longestGap time.Duration
+}
+
 // clientLoop reads a Namespace through the VIP every 100 ms until stop is
 // closed and counts the requests and failures.
-func (r *run) clientLoop(ctx context.Context, stop <-chan struct{}) (total, failed int, errs []string) {
+func (r *run) clientLoop(ctx context.Context, stop <-chan struct{}) (st clientStats) {
+	last := time.Now()
 	for {
 		select {
 		case <-stop:
+			if gap := time.Since(last); gap > st.longestGap {
+				st.longestGap = gap
+			}
 			return
 		case <-time.After(100 * time.Millisecond):
 		}
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_, err := r.admin.cs.CoreV1().Namespaces().Get(rctx, "default", metav1.GetOptions{})
 		cancel()
-		total++
+		st.total++
 		if err != nil {
-			failed++
-			if len(errs) < 3 {
-				errs = append(errs, err.Error())
+			st.failed++
+			if len(st.errs) < 3 {
+				st.errs = append(st.errs, err.Error())
 			}
+			continue
 		}
+		if gap := time.Since(last); gap > st.longestGap {
+			st.longestGap = gap
+		}
+		last = time.Now()
 	}
 }
 
@@ -147,10 +165,9 @@ func (r *run) plannedStop(ctx context.Context) error {
 	old := holders[0]
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	var total, failed int
-	var errs []string
+	var st clientStats
 	wg.Add(1)
-	go func() { defer wg.Done(); total, failed, errs = r.clientLoop(ctx, stop) }()
+	go func() { defer wg.Done(); st = r.clientLoop(ctx, stop) }()
 	time.Sleep(2 * time.Second)
 	r.logf("planned stop: stopping kube-apiserver on %s, the VIP holder, while a client reads through the VIP every 100 ms", old.name)
 	t0 := time.Now()
@@ -164,9 +181,9 @@ func (r *run) plannedStop(ctx context.Context) error {
 	time.Sleep(3 * time.Second)
 	close(stop)
 	wg.Wait()
-	r.figure("planned stop: %d of %d requests through the VIP failed; the VIP moved to %v; kube-apiserver exited %.1f s after SIGTERM", failed, total, names(hs), exited.Seconds())
-	if failed > 0 {
-		return fmt.Errorf("planned stop: %d of %d requests failed: %s", failed, total, strings.Join(errs, "; "))
+	r.figure("planned stop: %d of %d requests through the VIP failed; the VIP moved to %v; kube-apiserver exited %.1f s after SIGTERM", st.failed, st.total, names(hs), exited.Seconds())
+	if st.failed > 0 {
+		return fmt.Errorf("planned stop: %d of %d requests failed: %s", st.failed, st.total, strings.Join(st.errs, "; "))
 	}
 	if err := startPod(old, "kube-apiserver"); err != nil {
 		return err

@@ -89,7 +89,7 @@ func mirrorFiles(t *tools, arts []artifact, dir string) (map[string]string, erro
 			// etcd-vX-linux-ARCH.tar.gz: one folder named after the file.
 			base := strings.TrimSuffix(filepath.Base(a.url), ".tar.gz")
 			var files []tarEntry
-			for _, b := range []string{"etcd", "etcdctl"} {
+			for _, b := range []string{"etcd", "etcdctl", "etcdutl"} {
 				files = append(files, tarEntry{name: base + "/" + b, src: filepath.Join(t.EtcdDir, b)})
 			}
 			p := filepath.Join(dir, "etcd.tar.gz")

@@ -32,18 +32,20 @@ type options struct {
 
 // run is one end-to-end run: everything it created, for teardown.
 type run struct {
-	o       options
-	c       *cluster
-	dir     string
-	net     network
-	tools   *tools
-	mirror  *mirror
-	hosts   []*host
-	out     string
-	admin   *adminClient
-	ca      *x509.CertPool
-	booted  time.Time // when the first container was started
-	figures []string
+	o      options
+	c      *cluster
+	dir    string
+	net    network
+	tools  *tools
+	mirror *mirror
+	hosts  []*host
+	out    string
+	admin  *adminClient
+	ca     *x509.CertPool
+	booted time.Time // when the first container was started
+	// bootOpts boot a host again (reprovision, power cycle).
+	bootOpts bootOptions
+	figures  []string
 }
 
 func (r *run) logf(format string, a ...any) {
@@ -175,7 +177,15 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.faultEtcd(ctx); err != nil {
 		return err
 	}
-	return nil
+	// Day 2 (README "Day 2"): restore first, so that the reprovision and
+	// the power cycle run on a restored cluster too.
+	if err := r.snapshotRestore(ctx); err != nil {
+		return err
+	}
+	if err := r.reprovision(ctx); err != nil {
+		return err
+	}
+	return r.powerCycle(ctx)
 }
 
 // generate builds the mirror and runs kign gen on a copy of the inventory
@@ -333,10 +343,10 @@ func (r *run) bootAll() error {
 	if err := writeOSImage(osImage, r.c.os); err != nil {
 		return err
 	}
-	o := bootOptions{nspawnDir: r.tools.NspawnDir, usrExtra: r.tools.UsrExtra, osImage: osImage, images: images, podrunDir: bin}
+	r.bootOpts = bootOptions{nspawnDir: r.tools.NspawnDir, usrExtra: r.tools.UsrExtra, osImage: osImage, images: images, podrunDir: bin}
 	r.booted = time.Now()
 	for _, h := range r.hosts {
-		if err := boot(h, o); err != nil {
+		if err := boot(h, r.bootOpts); err != nil {
 			return fmt.Errorf("host %s: %w", h.name, err)
 		}
 		r.logf("boot: %s: systemd is PID 1 of its container (PID %d here), netns %s", h.name, h.initPID, h.ns)

@@ -71,7 +71,7 @@ func (r *run) diagnose(ctx context.Context, w io.Writer) {
 		if h.initPID > 0 {
 			out, _ := inContainer(ctx, h, "systemctl", "--failed", "--no-legend", "--plain")
 			fmt.Fprintf(w, "  failed units: %s\n", strings.TrimSpace(out))
-			out, _ = inContainer(ctx, h, "journalctl", "--no-pager", "-n", "15", "-u", "kubelet", "-u", "flanneld", "-u", "flannel-netconf", "-u", "cni-plugins-install", "-u", "etcdctl-install", "-u", "etcd-auth")
+			out, _ = inContainer(ctx, h, "journalctl", "--no-pager", "-n", "15", "-u", "kubelet", "-u", "flanneld", "-u", "flannel-netconf", "-u", "cni-plugins-install", "-u", "etcdctl-install", "-u", "etcd-auth", "-u", "etcd-member", "-u", "etcd-member-promote")
 			for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 				fmt.Fprintf(w, "      | %s\n", l)
 			}

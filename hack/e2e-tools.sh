@@ -7,7 +7,7 @@
 # component and version, so a second run only checks that the files exist:
 #
 #   ignition-v2.26.0/ignition          hack/build-ignition.sh (kign's validator version)
-#   etcd-v3.6.14/{etcd,etcdctl}         go.etcd.io/etcd/{server,etcdctl}/v3
+#   etcd-v3.6.14/{etcd,etcdctl,etcdutl} go.etcd.io/etcd/{server,etcdctl,etcdutl}/v3
 #   kubernetes-v1.36.3/kube-*,kubelet  k8s.io/kubernetes, nearest served patch
 #   flannel-v0.28.4/flanneld           github.com/flannel-io/flannel (private module)
 #   flannel-cni-v0.9.1/flannel         containernetworking/plugins' meta/flannel
@@ -57,7 +57,7 @@ echo "IGNITION=$ignition"
 
 # --- etcd ---
 etcd_dir=$tools/etcd-$etcd_version
-if [[ ! -x $etcd_dir/etcd || ! -x $etcd_dir/etcdctl ]]; then
+if [[ ! -x $etcd_dir/etcd || ! -x $etcd_dir/etcdctl || ! -x $etcd_dir/etcdutl ]]; then
 	log "building etcd $etcd_version"
 	t0=$SECONDS
 	src=$tools/src/etcd-$etcd_version
@@ -80,24 +80,29 @@ import (
 
 func main() { etcdmain.Main(os.Args) }
 EOF
-	# etcdctl's main package is its module root: pinned by a file that is
-	# never compiled, built by import path below.
+	# etcdctl's and etcdutl's main packages are their module roots: pinned
+	# by a file that is never compiled, built by import path below.
 	cat >"$src/tools.go" <<'EOF'
 //go:build tools
 
-// Package tools pins etcdctl, which this module builds by import path.
+// Package tools pins etcdctl and etcdutl, which this module builds by
+// import path.
 package tools
 
-import _ "go.etcd.io/etcd/etcdctl/v3"
+import (
+	_ "go.etcd.io/etcd/etcdctl/v3"
+	_ "go.etcd.io/etcd/etcdutl/v3"
+)
 EOF
 	(
 		cd "$src"
-		go get "go.etcd.io/etcd/server/v3@$etcd_version" "go.etcd.io/etcd/etcdctl/v3@$etcd_version" >&2
+		go get "go.etcd.io/etcd/server/v3@$etcd_version" "go.etcd.io/etcd/etcdctl/v3@$etcd_version" "go.etcd.io/etcd/etcdutl/v3@$etcd_version" >&2
 		go mod tidy >&2
 		mkdir -p "$etcd_dir.tmp"
 		ld="-X go.etcd.io/etcd/api/v3/version.GitSHA=kign-e2e"
 		go build -trimpath -ldflags "$ld" -o "$etcd_dir.tmp/etcd" ./cmd/etcd
 		go build -trimpath -ldflags "$ld" -o "$etcd_dir.tmp/etcdctl" go.etcd.io/etcd/etcdctl/v3
+		go build -trimpath -ldflags "$ld" -o "$etcd_dir.tmp/etcdutl" go.etcd.io/etcd/etcdutl/v3
 	)
 	rm -rf "$etcd_dir"
 	mv "$etcd_dir.tmp" "$etcd_dir"

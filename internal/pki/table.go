@@ -129,6 +129,7 @@ const (
 	EtcdPeer               = "etcd-peer"
 	EtcdHealthcheckClient  = "etcd-healthcheck-client"
 	FlannelEtcdClient      = "flannel-etcd-client"
+	EtcdMaintenanceClient  = "etcd-maintenance-client"
 	Admin                  = "admin"
 	SuperAdmin             = "super-admin"
 	AddonManager           = "addon-manager"
@@ -234,6 +235,16 @@ var Table = []Spec{
 		Usages: client, File: "etcd/flannel-client",
 		OnHost: pkiDir + "etcd/flannel-client", KeyOnHost: true,
 		Purpose: "flanneld → etcd client (etcd v3 backend)"},
+	// etcd's member add, remove and promote and its snapshots need the root
+	// role (EtcdServer.checkMembershipOperationPermission and
+	// authMaintenanceServer.isPermitted call AuthStore.IsAdminPermitted):
+	// etcd has no narrower permission for them. This user is the one the
+	// hosts' etcd-member and etcd-snapshot scripts act as, so that neither
+	// borrows kube-apiserver's credential.
+	{Name: EtcdMaintenanceClient, Kind: KindLeaf, CA: EtcdCA, CN: "kign:etcd-maintenance",
+		Usages: client, File: "etcd/maintenance-client",
+		OnHost: pkiDir + "etcd/maintenance-client", KeyOnHost: true,
+		Purpose: "etcd membership (join, promote) and snapshots on the masters"},
 
 	// kign serve's certificate: hosts fetch their configs from delivery.url
 	// and trust it through the pointer config, which carries ca.crt.

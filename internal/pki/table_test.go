@@ -174,6 +174,7 @@ func TestRequiredSet(t *testing.T) {
 		{Scheduler, CA, "system:kube-scheduler", nil, cli, false},
 		{KubeProxy, CA, "system:kube-proxy", nil, cli, false},
 		{FlannelEtcdClient, EtcdCA, "flannel", nil, cli, false},
+		{EtcdMaintenanceClient, EtcdCA, "kign:etcd-maintenance", nil, cli, false},
 		{DeliveryServing, CA, "kign-serve", nil, srv, false},
 	}
 	if len(tests) != len(Table) {

@@ -41,6 +41,10 @@ const (
 	EtcdPeerKey                = EtcdPKIDir + "/peer.key"
 	FlannelEtcdClientCert      = EtcdPKIDir + "/flannel-client.crt"
 	FlannelEtcdClientKey       = EtcdPKIDir + "/flannel-client.key"
+	EtcdHealthcheckClientCert  = EtcdPKIDir + "/healthcheck-client.crt"
+	EtcdHealthcheckClientKey   = EtcdPKIDir + "/healthcheck-client.key"
+	EtcdMaintenanceClientCert  = EtcdPKIDir + "/maintenance-client.crt"
+	EtcdMaintenanceClientKey   = EtcdPKIDir + "/maintenance-client.key"
 )
 
 // Files the kubelet and kube-proxy read besides those in paths.go.

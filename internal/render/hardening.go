@@ -119,6 +119,7 @@ func EtcdUsers() []EtcdUser {
 		{Name: "root", Role: "root", Why: "required by etcd to turn authentication on; no credential"},
 		{Name: cn(pki.APIServerEtcdClient), Cert: pki.APIServerEtcdClient, Role: "root", Why: "kube-apiserver: every key"},
 		{Name: cn(pki.FlannelEtcdClient), Cert: pki.FlannelEtcdClient, Role: "flannel", Prefix: FlannelEtcdPrefix + "/", Why: "flanneld: its network config and subnet leases only"},
+		{Name: cn(pki.EtcdMaintenanceClient), Cert: pki.EtcdMaintenanceClient, Role: "root", Why: "etcd-member and etcd-snapshot: member add, remove and promote, snapshots (etcd allows them to root only)"},
 		{Name: cn(pki.EtcdHealthcheckClient), Cert: pki.EtcdHealthcheckClient, Why: "health checks: endpoint health and status, member list; no key"},
 	}
 }

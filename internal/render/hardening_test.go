@@ -99,7 +99,8 @@ func TestAuditFlags(t *testing.T) {
 }
 
 // Every client certificate of the etcd CA has its etcd user, and only the
-// apiserver's has the root role; servers' and peers' have none.
+// apiserver's and the maintenance user's (membership and snapshots, which
+// etcd allows root only) have the root role; servers' and peers' have none.
 func TestEtcdUsers(t *testing.T) {
 	users := EtcdUsers()
 	byCert := map[string]EtcdUser{}
@@ -107,7 +108,7 @@ func TestEtcdUsers(t *testing.T) {
 		if u.Cert != "" {
 			byCert[u.Cert] = u
 		}
-		if u.Role == "root" && u.Cert != "" && u.Cert != pki.APIServerEtcdClient {
+		if u.Role == "root" && u.Cert != "" && u.Cert != pki.APIServerEtcdClient && u.Cert != pki.EtcdMaintenanceClient {
 			t.Errorf("%s has the root role", u.Name)
 		}
 		if u.Role != "" && u.Role != "root" && !strings.HasSuffix(u.Prefix, "/") {

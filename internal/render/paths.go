@@ -22,6 +22,7 @@ const (
 	KubeletName  = "kubelet"
 	FlanneldName = "flanneld"
 	EtcdctlName  = "etcdctl"
+	EtcdutlName  = "etcdutl"
 
 	// Tarballs Ignition downloads, unpacked by oneshot units before kubelet.
 	DownloadDir       = "/opt/kign/downloads"
@@ -59,6 +60,16 @@ const (
 
 	// EtcdAuthScript turns etcd's authentication on (EtcdAuthScript).
 	EtcdAuthScriptFile = "/etc/kubernetes/etcd-auth.sh"
+	// EtcdMemberScriptFile decides how etcd starts (EtcdMemberScript);
+	// EtcdLearnerMarker holds the ID of this master's member while it is
+	// a learner still to be promoted.
+	EtcdMemberScriptFile = "/etc/kubernetes/etcd-member.sh"
+	EtcdLearnerMarker    = "/var/lib/kign/etcd-learner"
+	// EtcdSnapshotScriptFile saves snapshots into EtcdSnapshotDir
+	// (EtcdSnapshotScript); EtcdRestoreScriptFile restores one.
+	EtcdSnapshotScriptFile = "/etc/kubernetes/etcd-snapshot.sh"
+	EtcdRestoreScriptFile  = "/etc/kubernetes/etcd-restore.sh"
+	EtcdSnapshotDir        = "/var/lib/etcd-snapshots"
 
 	// The cluster add-ons (addons.go): kign's RBAC, applied with the
 	// bootstrap kubeconfig (deleted after use), then every file of
@@ -105,6 +116,9 @@ const (
 func KubeletBin(o osvariant.OS) string  { return o.Bin(KubeletName) }
 func FlanneldBin(o osvariant.OS) string { return o.Bin(FlanneldName) }
 func EtcdctlBin(o osvariant.OS) string  { return o.Bin(EtcdctlName) }
+
+// EtcdutlBin is where etcdutl (snapshot status and restore) lives on OS o.
+func EtcdutlBin(o osvariant.OS) string { return o.Bin(EtcdutlName) }
 
 // KubectlBin is where the downloaded kubectl lives on OS o.
 func KubectlBin(o osvariant.OS) string { return o.Bin(KubectlName) }
