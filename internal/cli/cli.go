@@ -65,7 +65,7 @@ var errReported = silentError{}
 
 // commands is the table of top-level subcommands, in help order.
 func commands() []*Command {
-	return []*Command{initCmd(), genCmd(), validateCmd(), artifactsCmd(), certsCmd(), serveCmd(), imageCmd(), versionCmd()}
+	return []*Command{initCmd(), genCmd(), validateCmd(), artifactsCmd(), certsCmd(), hostsCmd(), serveCmd(), imageCmd(), versionCmd()}
 }
 
 // Main runs kign with args (without the program name) and returns the exit status.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -61,9 +62,13 @@ func genCmd() *Command {
 				for _, e := range events {
 					fmt.Fprintln(env.Stdout, e.String())
 				}
+				changes := configChanges(*out, *format, res)
 				written, err := output.Write(*out, res.Files)
 				if err != nil {
 					return err
+				}
+				if err := writeState(*pkiDir, p); err != nil {
+					return fmt.Errorf("recording the generated version: %w", err)
 				}
 				// Each warning says "WARNING:" itself.
 				for _, w := range res.Warnings {
@@ -91,6 +96,9 @@ func genCmd() *Command {
 				if len(written) < len(res.Files) {
 					fmt.Fprintf(env.Stdout, "[out] %d file(s) unchanged in %s\n", len(res.Files)-len(written), *out)
 				}
+				for _, l := range changes.lines() {
+					fmt.Fprintln(env.Stdout, l)
+				}
 				return nil
 			}
 		},
@@ -114,8 +122,11 @@ type genRun struct {
 // keys it issues the missing ones as ECDSA (milliseconds; RSA takes
 // seconds), in memory only, to be thrown away.
 func generate(env Env, hosts, pkiDir string, clock time.Time, o gen.Options, dry bool) (*genRun, error) {
-	_, p, err := loadPlan(hosts, env.Stderr)
+	inv, p, err := loadPlan(hosts, env.Stderr)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSkew(inv, p, pkiDir); err != nil {
 		return nil, err
 	}
 	if o.Overlays, err = readOverlays(p); err != nil {
@@ -194,4 +205,47 @@ func parseNow(s string) (time.Time, error) {
 		return t, UsageErrorf("--now: %v", err)
 	}
 	return t.UTC(), nil
+}
+
+// hostChanges says which hosts' configs a run changes: the masters that
+// must be reprovisioned to pick the change up, and the new ones.
+type hostChanges struct{ changed, added []string }
+
+// configChanges compares each host's new config with the one in out
+// (the Ignition format's <host>.ign) before it is overwritten.
+func configChanges(out, format string, res *gen.Result) hostChanges {
+	var c hostChanges
+	if format != gen.FormatIgnition {
+		return c
+	}
+	for _, hc := range res.Hosts {
+		old, err := os.ReadFile(filepath.Join(out, hc.Host.Name+".ign"))
+		switch {
+		case os.IsNotExist(err):
+			c.added = append(c.added, hc.Host.Name)
+		case err == nil && string(old) != string(hc.Ignition):
+			c.changed = append(c.changed, hc.Host.Name)
+		}
+	}
+	return c
+}
+
+// lines are the operator's next steps. A first run (every host new) needs
+// none. Masters already running take a changed config only by being
+// reprovisioned (Ignition runs once); new masters boot after them, so
+// that every keepalived already lists them as a peer (a keepalived that
+// hears no peer takes the VIP) and they join etcd by themselves.
+func (c hostChanges) lines() []string {
+	if len(c.changed) == 0 {
+		return nil
+	}
+	var out []string
+	for _, h := range c.changed {
+		out = append(out, fmt.Sprintf("[reprovision] %s: its config changed; reprovision it to apply the change (README \"Day 2\")", h))
+	}
+	out = append(out, fmt.Sprintf("[reprovision] one master at a time, in this order: %s; before the next, check that etcd has every member healthy and the API answers through the VIP", strings.Join(c.changed, ", ")))
+	if len(c.added) > 0 {
+		out = append(out, fmt.Sprintf("[reprovision] then boot the new master(s) %s: each joins the running etcd cluster by itself", strings.Join(c.added, ", ")))
+	}
+	return out
 }
