@@ -47,8 +47,10 @@ type SkeletonData struct {
 	// EtcdSnapshotTimer is etcd-snapshot.timer's OnCalendar= value.
 	EtcdSnapshotTimer string
 	EtcdLearnerMarker string
-	AddonsScript      string
-	AddonsMarker      string
+	// KubeletClientLink links to KubeletClientPair (render.KubeletClientCurrent).
+	KubeletClientLink, KubeletClientPair string
+	AddonsScript                         string
+	AddonsMarker                         string
 
 	KubeletExec        string
 	FlanneldExec       string

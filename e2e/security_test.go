@@ -31,6 +31,9 @@ func (r *run) assertSecurity(ctx context.Context) error {
 	if err := r.assertEtcdAuth(ctx); err != nil {
 		return err
 	}
+	if err := r.assertKubeletRenewal(ctx); err != nil {
+		return err
+	}
 	return r.assertSecretAtRest(ctx)
 }
 

@@ -318,7 +318,25 @@ func checkKubeconfigs(t *testing.T, p *plan.Plan, h plan.Host, ph parsedHost, po
 		if cluster.Server != k.server || !bytes.Equal(cluster.CertificateAuthorityData, caPEM) {
 			t.Errorf("%s: server %s (want %s), CA matches: %v", k.path, cluster.Server, k.server, bytes.Equal(cluster.CertificateAuthorityData, caPEM))
 		}
-		cert, err := helpers.ParseCertificatePEM(user.ClientCertificateData)
+		certPEM, keyPEM := user.ClientCertificateData, user.ClientKeyData
+		if user.ClientCertificate != "" {
+			// The kubelet's pair is a file, behind the link it rotates.
+			if user.ClientCertificate != render.KubeletClientCurrent || user.ClientKey != render.KubeletClientCurrent {
+				t.Errorf("%s: client certificate %s, key %s, want both %s", k.path, user.ClientCertificate, user.ClientKey, render.KubeletClientCurrent)
+			}
+			pair := ph.Files[render.KubeletClientPair]
+			if pair.Mode != 0o600 {
+				t.Errorf("%s: mode %o, want 0600", render.KubeletClientPair, pair.Mode)
+			}
+			// Certificate first, then the key.
+			block, rest := pem.Decode(pair.Data)
+			if block == nil || block.Type != "CERTIFICATE" {
+				t.Errorf("%s: does not start with a certificate", render.KubeletClientPair)
+				continue
+			}
+			certPEM, keyPEM = pem.EncodeToMemory(block), rest
+		}
+		cert, err := helpers.ParseCertificatePEM(certPEM)
 		if err != nil {
 			t.Errorf("%s: %v", k.path, err)
 			continue
@@ -329,7 +347,7 @@ func checkKubeconfigs(t *testing.T, p *plan.Plan, h plan.Host, ph parsedHost, po
 		if cert.Subject.CommonName != k.cn || (k.org != "" && !slices.Contains(cert.Subject.Organization, k.org)) {
 			t.Errorf("%s: subject %v, want CN %s O %s", k.path, cert.Subject, k.cn, k.org)
 		}
-		if err := matchKey(cert, user.ClientKeyData); err != nil {
+		if err := matchKey(cert, keyPEM); err != nil {
 			t.Errorf("%s: %v", k.path, err)
 		}
 	}

@@ -180,7 +180,7 @@ var Table = []Spec{
 		Purpose: "kube-apiserver → kubelet client"},
 	{Name: KubeletClient, Kind: KindLeaf, CA: CA, CN: "system:node:" + HostPlaceholder, Orgs: []string{"system:nodes"},
 		Usages: client, PerHost: true, File: "kubelet-client",
-		Purpose: "kubelet → apiserver client (embedded in kubelet.conf)"},
+		Purpose: "kubelet → apiserver client: its first pair (kubelet-client-kign.pem), which the kubelet renews itself"},
 	{Name: KubeletServing, Kind: KindLeaf, CA: CA, CN: "system:node:" + HostPlaceholder, Orgs: []string{"system:nodes"},
 		Usages: server, PerHost: true, SANs: kubeletSANs, File: "kubelet-serving",
 		OnHost: kubeletDir + "kubelet", KeyOnHost: true,

@@ -208,8 +208,10 @@ func marshalDocs(objs []any) ([]byte, error) {
 
 // Names of kign's own RBAC objects.
 const (
-	ClusterAdminsBinding       = "kign:cluster-admins"
-	APIServerKubeletBinding    = "kign:apiserver-kubelet-api-admin"
+	ClusterAdminsBinding    = "kign:cluster-admins"
+	APIServerKubeletBinding = "kign:apiserver-kubelet-api-admin"
+	// NodeCertRotationBinding lets the kubelets renew their client certificates.
+	NodeCertRotationBinding    = "kign:node-autoapprove-certificate-rotation"
 	AddonManagerRoleAndBinding = "kign:addon-manager"
 )
 
@@ -235,6 +237,11 @@ func BootstrapRBAC(p *plan.Plan, addons []Addon) ([]byte, error) {
 	objs := []any{
 		crb(ClusterAdminsBinding, "cluster-admin", rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: pki.ClusterAdminsGroup}),
 		crb(APIServerKubeletBinding, "system:kubelet-api-admin", rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: apiserverClient.CN}),
+		// The kubelets renew their client certificates (RotateCertificates):
+		// csrapproving approves a node's CSR for its own name when the node
+		// may create certificatesigningrequests/selfnodeclient, which this
+		// built-in role grants (kubeadm's node-autoapprove-certificate-rotation).
+		crb(NodeCertRotationBinding, "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "system:nodes"}),
 		&rbacv1.ClusterRole{TypeMeta: typeMeta(rbacAPI, "ClusterRole"),
 			ObjectMeta: metav1.ObjectMeta{Name: AddonManagerRoleAndBinding}, Rules: g.Cluster},
 		crb(AddonManagerRoleAndBinding, AddonManagerRoleAndBinding, manager),

@@ -181,7 +181,7 @@ subjects: [{kind: ServiceAccount, name: metrics, namespace: monitoring}]
 			subjects = append(subjects, crb.Subjects[0].Name+"→"+crb.RoleRef.Name)
 		}
 	}
-	want := []string{"kign:cluster-admins→cluster-admin", "kube-apiserver-kubelet-client→system:kubelet-api-admin", "kign:addon-manager→kign:addon-manager",
+	want := []string{"kign:cluster-admins→cluster-admin", "kube-apiserver-kubelet-client→system:kubelet-api-admin", "system:nodes→system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", "kign:addon-manager→kign:addon-manager",
 		"kign:addon-manager→kign:addon-manager:kube-system", "kign:addon-manager→kign:addon-manager:monitoring"}
 	if !slices.Equal(subjects, want) {
 		t.Errorf("bindings %v, want %v", subjects, want)

@@ -52,7 +52,14 @@ const (
 	// KubeletCertFile and KubeletKeyFile are the kubelet's serving pair,
 	// issued by kign's PKI (internal/pki KubeletServing).
 	KubeletCertFile = KubeletPKIDir + "/kubelet.crt"
-	KubeletKeyFile  = KubeletPKIDir + "/kubelet.key"
+	// KubeletClientPair is the first client pair (certificate and key in
+	// one file); KubeletClientCurrent, the path kubelet.conf names, is a
+	// link to it. client-go's certificate store (util/certificate) needs
+	// that link: it writes each renewed pair beside it and moves the link,
+	// and refuses a regular file there.
+	KubeletClientPair    = KubeletPKIDir + "/kubelet-client-kign.pem"
+	KubeletClientCurrent = KubeletPKIDir + "/kubelet-client-current.pem"
+	KubeletKeyFile       = KubeletPKIDir + "/kubelet.key"
 	// ResolvConf is systemd-resolved's list of the real upstream servers,
 	// written on both Fedora CoreOS and Flatcar. Fedora CoreOS's
 	// /etc/resolv.conf names the 127.0.0.53 stub instead, which pods cannot
@@ -99,11 +106,15 @@ func KubeletConfig(p *plan.Plan, h plan.Host) ([]byte, error) {
 		// so the apiserver can verify it; no CSR flow is involved.
 		TLSCertFile:       KubeletCertFile,
 		TLSPrivateKeyFile: KubeletKeyFile,
-		// kign issues the kubelet's client certificate and embeds it in
-		// kubelet.conf. Rotation would write a new one under
-		// /var/lib/kubelet/pki that an embedded kubeconfig never reads, so it
-		// is off: certificates are renewed by re-running kign.
-		RotateCertificates: false,
+		// kign issues the kubelet's first client certificate
+		// (KubeletClientPair, which kubelet.conf names through the
+		// KubeletClientCurrent link); the kubelet renews it itself before
+		// it expires: a CSR with its own credential, approved by the
+		// controller-manager's csrapproving controller (kign's RBAC binds
+		// system:nodes to selfnodeclient, as kubeadm's
+		// node-autoapprove-certificate-rotation) and signed with the CA
+		// key the controller-manager holds. The serving pair stays kign's.
+		RotateCertificates: true,
 		ServerTLSBootstrap: false,
 		ReadOnlyPort:       0,
 		// The kubelet may set the taint but not the control-plane label

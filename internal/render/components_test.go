@@ -41,7 +41,7 @@ func TestKubeletConfig(t *testing.T) {
 		{"runtime", c.ContainerRuntimeEndpoint == "unix:///run/containerd/containerd.sock"},
 		{"maxPods from plan", c.MaxPods == 61},
 		{"serving cert", c.TLSCertFile == "/var/lib/kubelet/pki/kubelet.crt" && c.TLSPrivateKeyFile == "/var/lib/kubelet/pki/kubelet.key"},
-		{"no rotation", !c.RotateCertificates && !c.ServerTLSBootstrap},
+		{"client rotation, no serving bootstrap", c.RotateCertificates && !c.ServerTLSBootstrap},
 		{"read-only port off", c.ReadOnlyPort == 0},
 		{"resolv.conf", c.ResolverConfig != nil && *c.ResolverConfig == "/run/systemd/resolve/resolv.conf"},
 	}

@@ -118,7 +118,6 @@ func (r *hostRenderer) kubeconfigs() error {
 	for _, k := range []struct {
 		path, spec, user, server string
 	}{
-		{KubeletKubeconfig, pki.KubeletClient, "system:node:" + r.h.Name, r.p.APIServerEndpoint()},
 		{ControllerManagerKubeconfig, pki.ControllerManager, "system:kube-controller-manager", r.p.LocalAPIServerEndpoint()},
 		{SchedulerKubeconfig, pki.Scheduler, "system:kube-scheduler", r.p.LocalAPIServerEndpoint()},
 		{ProxyKubeconfig, pki.KubeProxy, "system:kube-proxy", r.p.APIServerEndpoint()},
@@ -135,6 +134,17 @@ func (r *hostRenderer) kubeconfigs() error {
 		}
 		r.file(k.path, modeSecret, data)
 	}
+	// The kubelet's: its pair in a file it rotates (KubeletClientPair).
+	kp, err := r.keyPair(pki.KubeletClient)
+	if err != nil {
+		return err
+	}
+	r.file(KubeletClientPair, modeSecret, append(append([]byte(nil), kp.CertPEM...), kp.KeyPEM...))
+	data, err := KubeconfigFiles(r.p.ClusterName, r.p.APIServerEndpoint(), ca.CertPEM, "system:node:"+r.h.Name, KubeletClientCurrent, KubeletClientCurrent)
+	if err != nil {
+		return fmt.Errorf("%s: %w", KubeletKubeconfig, err)
+	}
+	r.file(KubeletKubeconfig, modeSecret, data)
 	return nil
 }
 
@@ -266,6 +276,8 @@ func (r *hostRenderer) skeleton() (butane.SkeletonData, error) {
 		EtcdSnapshotScript: EtcdSnapshotScriptFile,
 		EtcdSnapshotTimer:  EtcdSnapshots.OnCalendar,
 		EtcdLearnerMarker:  EtcdLearnerMarker,
+		KubeletClientLink:  KubeletClientCurrent,
+		KubeletClientPair:  KubeletClientPair,
 		AddonsScript:       AddonsScriptFile,
 		AddonsMarker:       AddonsAppliedMarker,
 	}

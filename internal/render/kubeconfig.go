@@ -3,6 +3,7 @@ package render
 import (
 	"encoding/pem"
 	"fmt"
+	"strings"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -45,6 +46,26 @@ func Kubeconfig(cluster, server string, caPEM []byte, user string, certPEM, keyP
 		CurrentContext: context,
 	}
 	if err := clientcmd.Validate(cfg); err != nil {
+		return nil, fmt.Errorf("kubeconfig for %q: %w", user, err)
+	}
+	return clientcmd.Write(cfg)
+}
+
+// KubeconfigFiles is Kubeconfig with the client certificate and key read
+// from files (certPath, keyPath may be the same file): the kubelet's, whose
+// certificate manager rotates the file under it.
+func KubeconfigFiles(cluster, server string, caPEM []byte, user, certPath, keyPath string) ([]byte, error) {
+	if err := checkPEM(caPEM, []string{"CERTIFICATE"}); err != nil {
+		return nil, fmt.Errorf("kubeconfig for %q: CA certificate: %w", user, err)
+	}
+	context := user + "@" + cluster
+	cfg := clientcmdapi.Config{
+		Clusters:       map[string]*clientcmdapi.Cluster{cluster: {Server: server, CertificateAuthorityData: caPEM}},
+		AuthInfos:      map[string]*clientcmdapi.AuthInfo{user: {ClientCertificate: certPath, ClientKey: keyPath}},
+		Contexts:       map[string]*clientcmdapi.Context{context: {Cluster: cluster, AuthInfo: user}},
+		CurrentContext: context,
+	}
+	if err := clientcmd.Validate(cfg); err != nil && !strings.Contains(err.Error(), "unable to read") {
 		return nil, fmt.Errorf("kubeconfig for %q: %w", user, err)
 	}
 	return clientcmd.Write(cfg)
