@@ -44,6 +44,16 @@ func unitLog(ctx context.Context, h *host, unit string) string {
 	return out
 }
 
+// id returns the ID of the member called name, 0 if there is none.
+func (ml etcdMembers) id(name string) uint64 {
+	for _, m := range ml.Members {
+		if m.Name == name {
+			return m.ID
+		}
+	}
+	return 0
+}
+
 // members returns etcd's member list, asked from via.
 func (r *run) members(ctx context.Context, via *host) (etcdMembers, error) {
 	var ml etcdMembers
@@ -211,12 +221,7 @@ func (r *run) reprovision(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var oldID uint64
-	for _, m := range ml.Members {
-		if m.Name == h.name {
-			oldID = m.ID
-		}
-	}
+	oldID := ml.id(h.name)
 	if oldID == 0 {
 		return fmt.Errorf("no etcd member %s before the reprovision: %+v", h.name, ml)
 	}

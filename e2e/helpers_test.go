@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -90,6 +91,31 @@ func TestWriteInventoryCopy(t *testing.T) {
 	}
 	if !strings.Contains(string(data), "# keep me") {
 		t.Fatalf("comments lost:\n%s", data)
+	}
+}
+
+func TestWriteVariant(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "in.yaml")
+	os.WriteFile(src, []byte("cluster:\n  name: x\n  kubernetesVersion: v1.36.4\nhosts:\n  - name: a\n    ip: 10.0.0.1\n    mac: \"b8:ca:3a:6e:00:11\"\n    disk: /dev/sda\naddons: [a.yaml]\n"), 0o644)
+	dst := filepath.Join(dir, "out.yaml")
+	if err := writeVariant(src, dst, "v1.35.8", &hostInfo{name: "b", ip: netip.MustParseAddr("10.0.0.2")}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(dst)
+	var v struct {
+		Cluster struct {
+			KubernetesVersion string `json:"kubernetesVersion"`
+		}
+		Hosts  []map[string]string
+		Addons []string
+	}
+	if err := yaml.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"name": "b", "ip": "10.0.0.2", "disk": "/dev/sda"}
+	if v.Cluster.KubernetesVersion != "v1.35.8" || len(v.Hosts) != 2 || !maps.Equal(v.Hosts[1], want) || v.Addons[0] != filepath.Join(dir, "a.yaml") {
+		t.Fatalf("variant is wrong:\n%s", data)
 	}
 }
 

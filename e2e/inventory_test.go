@@ -181,18 +181,10 @@ func kignArtifacts(kign, hosts string) (string, []artifact, error) {
 // and artifacts.overrides.<name>.sha256 set to sums, everything else as in
 // the original (comments included): the air-gapped site's inventory.
 func writeInventoryCopy(src, dst, mirror string, sums map[string]string, names []string) error {
-	data, err := os.ReadFile(src)
+	doc, root, err := readDoc(src)
 	if err != nil {
 		return err
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return err
-	}
-	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return fmt.Errorf("%s: not a mapping", src)
-	}
-	root := doc.Content[0]
 	arts := mapGet(root, "artifacts")
 	if arts == nil {
 		arts = &yaml.Node{Kind: yaml.MappingNode}
@@ -206,8 +198,38 @@ func writeInventoryCopy(src, dst, mirror string, sums map[string]string, names [
 		mapSet(ov, n, e)
 	}
 	mapSet(arts, "overrides", ov)
-	// Files the inventory names stay where they are: relative paths are
-	// made absolute, since the copy lives elsewhere.
+	if err := absAddons(root, src); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Written by the kign end-to-end test from %s: artifacts.mirror\n# and artifacts.overrides point at the test's mirror and files,\n# addons at the original's files.\n", src)
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b.Bytes(), 0o644)
+}
+
+// readDoc reads the YAML document at src, whose root must be a mapping.
+func readDoc(src string) (*yaml.Node, *yaml.Node, error) {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return nil, nil, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, nil, err
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, nil, fmt.Errorf("%s: not a mapping", src)
+	}
+	return &doc, doc.Content[0], nil
+}
+
+// absAddons makes the relative add-on paths of the inventory root read
+// from src absolute: the files stay where they are, a copy lives elsewhere.
+func absAddons(root *yaml.Node, src string) error {
 	if list := mapGet(root, "addons"); list != nil && list.Kind == yaml.SequenceNode {
 		for _, n := range list.Content {
 			if !filepath.IsAbs(n.Value) {
@@ -219,11 +241,52 @@ func writeInventoryCopy(src, dst, mirror string, sums map[string]string, names [
 			}
 		}
 	}
+	return nil
+}
+
+// writeVariant writes a copy of the inventory src to dst with
+// cluster.kubernetesVersion set to version (unless ""), and, if extra is
+// set, one more host: a copy of the last host's entry with extra's name
+// and address (and no MAC, which is the last host's own).
+func writeVariant(src, dst, version string, extra *hostInfo) error {
+	doc, root, err := readDoc(src)
+	if err != nil {
+		return err
+	}
+	if err := absAddons(root, src); err != nil {
+		return err
+	}
+	if version != "" {
+		cl := mapGet(root, "cluster")
+		if cl == nil {
+			return fmt.Errorf("%s: no cluster section", src)
+		}
+		mapSet(cl, "kubernetesVersion", &yaml.Node{Kind: yaml.ScalarNode, Value: version})
+	}
+	if extra != nil {
+		hs := mapGet(root, "hosts")
+		if hs == nil || hs.Kind != yaml.SequenceNode || len(hs.Content) == 0 {
+			return fmt.Errorf("%s: no hosts", src)
+		}
+		last := hs.Content[len(hs.Content)-1]
+		e := &yaml.Node{Kind: yaml.MappingNode}
+		for i := 0; i+1 < len(last.Content); i += 2 {
+			switch last.Content[i].Value {
+			case "mac", "name", "ip":
+				continue
+			}
+			e.Content = append(e.Content, last.Content[i], last.Content[i+1])
+		}
+		mapSet(e, "name", &yaml.Node{Kind: yaml.ScalarNode, Value: extra.name})
+		mapSet(e, "ip", &yaml.Node{Kind: yaml.ScalarNode, Value: extra.ip.String()})
+		e.Content = append(e.Content[len(e.Content)-4:], e.Content[:len(e.Content)-4]...)
+		hs.Content = append(hs.Content, e)
+	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Written by the kign end-to-end test from %s: artifacts.mirror\n# and artifacts.overrides point at the test's mirror and files,\n# addons at the original's files.\n", src)
+	fmt.Fprintf(&b, "# Written by the kign end-to-end test from %s (version %q, extra host %v)\n", src, version, extra != nil)
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(&doc); err != nil {
+	if err := enc.Encode(doc); err != nil {
 		return err
 	}
 	return os.WriteFile(dst, b.Bytes(), 0o644)

@@ -182,8 +182,8 @@ func startMirror(ns, addr string, files map[string]string) (*mirror, error) {
 func (m *mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.mu.Lock()
 	m.log = append(m.log, fmt.Sprintf("%s %s %s", r.RemoteAddr, r.Method, r.URL.Path))
-	m.mu.Unlock()
 	src, ok := m.files[r.URL.Path]
+	m.mu.Unlock()
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -192,6 +192,15 @@ func (m *mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.hits[r.URL.Path]++
 	m.mu.Unlock()
 	http.ServeFile(w, r, src)
+}
+
+// add serves more files (a later generation's downloads).
+func (m *mirror) add(files map[string]string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for p, f := range files {
+		m.files[p] = f
+	}
 }
 
 // fetchedBy returns, per served path, how many distinct client addresses

@@ -107,37 +107,50 @@ func createNetwork(n *network, ifaces []string, ips []netip.Addr) error {
 		}
 	}
 	for i := range ifaces {
-		ns := fmt.Sprintf("%s%sh%d", nsPrefix, n.id, i)
-		if _, err := ipCmd("netns", "add", ns); err != nil {
+		if err := addHostNS(n, ifaces[i], ips[i]); err != nil {
 			return err
-		}
-		n.hosts = append(n.hosts, ns)
-		port := fmt.Sprintf("kv%d", i)
-		steps := [][]string{
-			{"-n", ns, "link", "set", "lo", "up"},
-			{"-n", n.hub, "link", "add", port, "type", "veth", "peer", "name", ifaces[i], "netns", ns},
-			{"-n", n.hub, "link", "set", port, "master", "br0", "up"},
-			{"-n", ns, "addr", "add", fmt.Sprintf("%s/%d", ips[i], n.subnet.Bits()), "dev", ifaces[i]},
-			{"-n", ns, "link", "set", ifaces[i], "up"},
-		}
-		for _, s := range steps {
-			if _, err := ipCmd(s...); err != nil {
-				return err
-			}
 		}
 	}
-	// Prove there is no way out: no namespace of this run has a route that
-	// is not on its own link.
-	for _, ns := range append([]string{n.hub}, n.hosts...) {
-		out, err := ipCmd("-n", ns, "-4", "route", "show")
-		if err != nil {
-			return err
-		}
-		if strings.Contains(out, "default") || strings.Contains(out, " via ") {
-			return fmt.Errorf("netns %s has a route out: %s", ns, out)
-		}
+	// Prove there is no way out: the hub has no route that is not on its
+	// own link (addHostNS proves it of each host).
+	return noRouteOut(n.hub)
+}
+
+// noRouteOut fails if namespace ns has a route off its own links.
+func noRouteOut(ns string) error {
+	out, err := ipCmd("-n", ns, "-4", "route", "show")
+	if err != nil {
+		return err
+	}
+	if strings.Contains(out, "default") || strings.Contains(out, " via ") {
+		return fmt.Errorf("netns %s has a route out: %s", ns, out)
 	}
 	return nil
+}
+
+// addHostNS adds the namespace of one more host, joined to the hub's
+// bridge, with iface holding ip; it checks that it has no route out.
+func addHostNS(n *network, iface string, ip netip.Addr) error {
+	i := len(n.hosts)
+	ns := fmt.Sprintf("%s%sh%d", nsPrefix, n.id, i)
+	if _, err := ipCmd("netns", "add", ns); err != nil {
+		return err
+	}
+	n.hosts = append(n.hosts, ns)
+	port := fmt.Sprintf("kv%d", i)
+	steps := [][]string{
+		{"-n", ns, "link", "set", "lo", "up"},
+		{"-n", n.hub, "link", "add", port, "type", "veth", "peer", "name", iface, "netns", ns},
+		{"-n", n.hub, "link", "set", port, "master", "br0", "up"},
+		{"-n", ns, "addr", "add", fmt.Sprintf("%s/%d", ip, n.subnet.Bits()), "dev", iface},
+		{"-n", ns, "link", "set", iface, "up"},
+	}
+	for _, s := range steps {
+		if _, err := ipCmd(s...); err != nil {
+			return err
+		}
+	}
+	return noRouteOut(ns)
 }
 
 // destroy deletes every namespace of the run (their veths go with them).

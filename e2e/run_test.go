@@ -28,6 +28,9 @@ type options struct {
 	mutate func(host string, ign []byte) ([]byte, error)
 	// stopAfterReady ends the run after the control plane check.
 	stopAfterReady bool
+	// upgradeFrom, if set, starts the cluster on this Kubernetes version
+	// and runs the lifecycle (lifecycle_test.go) instead of the checks.
+	upgradeFrom string
 }
 
 // run is one end-to-end run: everything it created, for teardown.
@@ -45,7 +48,13 @@ type run struct {
 	booted time.Time // when the first container was started
 	// bootOpts boot a host again (reprovision, power cycle).
 	bootOpts bootOptions
-	figures  []string
+	// mirrorURL is artifacts.mirror of the inventory copy.
+	mirrorURL string
+	// target is the inventory a lifecycle run upgrades to; retired are
+	// hosts it removed (still torn down).
+	target  string
+	retired []*host
+	figures []string
 }
 
 func (r *run) logf(format string, a ...any) {
@@ -85,6 +94,11 @@ func (r *run) execute(ctx context.Context) error {
 		return err
 	}
 	r.logf("work folder %s", r.dir)
+	if r.o.upgradeFrom != "" {
+		if err := r.startOnOlder(); err != nil {
+			return err
+		}
+	}
 	if r.o.kign == "" {
 		r.o.kign = filepath.Join(r.dir, "bin/kign")
 		r.logf("building kign")
@@ -98,15 +112,7 @@ func (r *run) execute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	etcdVersion, flannelVersion := "", ""
-	for _, a := range arts {
-		switch a.name {
-		case "etcd":
-			etcdVersion = a.version
-		case "flanneld":
-			flannelVersion = a.version
-		}
-	}
+	etcdVersion, flannelVersion := componentVersions(arts)
 	r.logf("getting tools for Kubernetes %s, etcd %s, flannel %s (hack/e2e-tools.sh)", version, etcdVersion, flannelVersion)
 	t0 := time.Now()
 	if r.tools, err = getTools(r.o.repo, version, etcdVersion, flannelVersion, r.o.progress); err != nil {
@@ -159,6 +165,9 @@ func (r *run) execute(ctx context.Context) error {
 		return err
 	}
 	r.figure("control plane ready in %.1f s", time.Since(bootStart).Seconds())
+	if r.o.upgradeFrom != "" {
+		return r.lifecycle(ctx)
+	}
 	if err := r.assertAll(ctx); err != nil {
 		return err
 	}
@@ -191,24 +200,13 @@ func (r *run) execute(ctx context.Context) error {
 // generate builds the mirror and runs kign gen on a copy of the inventory
 // that points at it.
 func (r *run) generate(arts []artifact) error {
-	srcDir := filepath.Join(r.dir, "mirror-files")
-	if err := os.MkdirAll(srcDir, 0o755); err != nil {
-		return err
-	}
-	local, err := mirrorFiles(r.tools, arts, srcDir)
+	local, sums, names, err := localArtifacts(r.tools, arts, filepath.Join(r.dir, "mirror-files"))
 	if err != nil {
 		return err
 	}
-	sums := map[string]string{}
-	var names []string
-	for _, a := range arts {
-		if sums[a.name], err = sha256File(local[a.name]); err != nil {
-			return err
-		}
-		names = append(names, a.name)
-	}
 	const port = 8080
 	mirrorURL := fmt.Sprintf("http://%s:%d/kign", r.net.mirror, port)
+	r.mirrorURL = mirrorURL
 	inv := filepath.Join(r.dir, "hosts.yaml")
 	if err := writeInventoryCopy(r.o.hosts, inv, mirrorURL, sums, names); err != nil {
 		return err
@@ -237,11 +235,8 @@ func (r *run) generate(arts []artifact) error {
 		r.logf("  %s", p)
 	}
 	r.out = filepath.Join(r.dir, "out")
-	cmd := exec.Command(r.o.kign, "gen", "--hosts", inv, "-o", r.out, "--pki", filepath.Join(r.dir, "pki"))
-	out, err := cmd.CombinedOutput()
-	os.WriteFile(filepath.Join(r.dir, "kign-gen.log"), out, 0o644)
-	if err != nil {
-		return fmt.Errorf("kign gen: %v\n%s", err, out)
+	if _, err := r.kignGen(inv); err != nil {
+		return err
 	}
 	r.logf("kign gen --hosts %s: %d configs", inv, len(r.c.hosts))
 	for i, hi := range r.c.hosts {
@@ -271,6 +266,22 @@ func (r *run) generate(arts []artifact) error {
 	}
 	r.ca, err = caFromKubeconfig(filepath.Join(r.out, "admin.kubeconfig"))
 	return err
+}
+
+// kignGen runs kign gen on inv into the run's output and PKI folders and
+// returns its output (also kept in the work folder).
+func (r *run) kignGen(inv string) (string, error) {
+	cmd := exec.Command(r.o.kign, "gen", "--hosts", inv, "-o", r.out, "--pki", filepath.Join(r.dir, "pki"))
+	out, err := cmd.CombinedOutput()
+	f, _ := os.OpenFile(filepath.Join(r.dir, "kign-gen.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if f != nil {
+		f.Write(out)
+		f.Close()
+	}
+	if err != nil {
+		return "", fmt.Errorf("kign gen: %v\n%s", err, out)
+	}
+	return string(out), nil
 }
 
 // applyAll applies every host's config with real Ignition and checks the roots.
@@ -318,20 +329,11 @@ func (r *run) applyAll() error {
 func (r *run) bootAll() error {
 	images := filepath.Join(r.dir, "images")
 	bin := filepath.Join(r.dir, "podrun")
-	for _, d := range []string{images, bin} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
+	if err := makeImages(images, r.tools); err != nil {
+		return err
 	}
-	for _, b := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"} {
-		if err := linkOrCopy(filepath.Join(r.tools.K8sDir, b), filepath.Join(images, b)); err != nil {
-			return err
-		}
-	}
-	for _, b := range []string{"etcd", "etcdctl"} {
-		if err := linkOrCopy(filepath.Join(r.tools.EtcdDir, b), filepath.Join(images, b)); err != nil {
-			return err
-		}
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return err
 	}
 	cmd := exec.Command("go", "build", "-o", filepath.Join(bin, "podrun"), "./podrun")
 	cmd.Dir = filepath.Join(r.o.repo, "e2e")
@@ -352,6 +354,58 @@ func (r *run) bootAll() error {
 		r.logf("boot: %s: systemd is PID 1 of its container (PID %d here), netns %s", h.name, h.initPID, h.ns)
 	}
 	return nil
+}
+
+// makeImages fills dir with the binaries the static pods' images stand
+// for: the control plane of t's Kubernetes build and etcd.
+func makeImages(dir string, t *tools) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, b := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"} {
+		if err := linkOrCopy(filepath.Join(t.K8sDir, b), filepath.Join(dir, b)); err != nil {
+			return err
+		}
+	}
+	for _, b := range []string{"etcd", "etcdctl"} {
+		if err := linkOrCopy(filepath.Join(t.EtcdDir, b), filepath.Join(dir, b)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// localArtifacts builds in dir the files the mirror serves for arts from
+// t (mirrorFiles) and returns them, their sha256 sums by name and the names.
+func localArtifacts(t *tools, arts []artifact, dir string) (local, sums map[string]string, names []string, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, nil, err
+	}
+	if local, err = mirrorFiles(t, arts, dir); err != nil {
+		return nil, nil, nil, err
+	}
+	sums = map[string]string{}
+	for _, a := range arts {
+		if sums[a.name], err = sha256File(local[a.name]); err != nil {
+			return nil, nil, nil, err
+		}
+		names = append(names, a.name)
+	}
+	return local, sums, names, nil
+}
+
+// componentVersions returns the etcd and flannel versions of kign's
+// artifact rows.
+func componentVersions(arts []artifact) (etcd, flannel string) {
+	for _, a := range arts {
+		switch a.name {
+		case "etcd":
+			etcd = a.version
+		case "flanneld":
+			flannel = a.version
+		}
+	}
+	return etcd, flannel
 }
 
 func linkOrCopy(src, dst string) error {

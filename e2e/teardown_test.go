@@ -17,7 +17,7 @@ import (
 func (r *run) teardown() []error {
 	var errs []error
 	var wg sync.WaitGroup
-	for _, h := range r.hosts {
+	for _, h := range append(append([]*host(nil), r.hosts...), r.retired...) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

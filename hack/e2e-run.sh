@@ -9,6 +9,10 @@
 #
 # --selftest also runs the harness's own test on the first inventory: a
 # config with one hostPath mount removed must fail the run.
+# --lifecycle=VERSION also runs the lifecycle test on the first inventory:
+# a cluster made on VERSION (the minor before the inventory's) is upgraded
+# by reprovisioning its masters one at a time, a master is added and one
+# removed with kign hosts remove.
 #
 # Needs root (network namespaces, mounts, systemd-nspawn), gcc and
 # libblkid-dev (Ignition), keepalived. Tools are built on first use into
@@ -22,12 +26,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 selftest=0
+lifecycle=
 hosts=()
 for a in "$@"; do
 	case $a in
 	--selftest) selftest=1 ;;
+	--lifecycle=*) lifecycle=${a#--lifecycle=} ;;
 	-h | --help)
-		sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*) hosts+=("$a") ;;
@@ -61,18 +67,18 @@ keep=false
 [[ ${E2E_KEEP:-0} == 1 ]] && keep=true
 summary=()
 status=0
-run() { # run TEST INVENTORY
+run() { # run TEST INVENTORY [ARG...]
 	local t0=$SECONDS log
 	log=$(mktemp /tmp/kign-e2e-log.XXXXXX)
 	echo "e2e: $1 on $2"
 	if (cd e2e && go test -count=1 -v -timeout "$timeout" -run "^$1\$" . \
-		-args -hosts="$2" -kign="$kign" -keep="$keep") 2>&1 | tee "$log"; then
+		-args -hosts="$2" -kign="$kign" -keep="$keep" "${@:3}") 2>&1 | tee "$log"; then
 		summary+=("PASS $1 $2 ($((SECONDS - t0)) s)")
 	else
 		summary+=("FAIL $1 $2 ($((SECONDS - t0)) s)")
 		status=1
 	fi
-	while IFS= read -r l; do summary+=("    $l"); done < <(grep -E '^e2e: (control plane ready in|VIP failover in|planned stop: [0-9]|false failovers:|etcd member loss tolerated)' "$log" || true)
+	while IFS= read -r l; do summary+=("    $l"); done < <(grep -E '^e2e: (control plane ready in|VIP failover in|planned stop: [0-9]|false failovers:|etcd member loss tolerated|snapshot and restore:|reprovision:|power cycle:|upgrade:|add:|remove:)' "$log" || true)
 	rm -f "$log"
 }
 for h in "${hosts[@]}"; do
@@ -80,6 +86,9 @@ for h in "${hosts[@]}"; do
 done
 if ((selftest)); then
 	run TestHarnessCatchesUnmountedPath "${hosts[0]}"
+fi
+if [[ -n $lifecycle ]]; then
+	run TestE2ELifecycle "${hosts[0]}" -upgrade-from="$lifecycle"
 fi
 
 echo
