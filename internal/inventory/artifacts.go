@@ -24,6 +24,7 @@ func (v *validator) pki() {
 	}
 	ca := v.duration("pki.caValidity", p.CAValidity, DefaultCAValidity)
 	cert := v.duration("pki.certValidity", p.CertValidity, DefaultCertValidity)
+	v.caValidity, v.certValidity = ca, cert
 	if ca > 0 && cert > ca {
 		at := "pki.caValidity"
 		if p.CertValidity != "" {
@@ -119,6 +120,7 @@ func (v *validator) artifacts() {
 	if !effective {
 		return
 	}
+	v.arch, v.catalogSet = arch, set
 	for _, f := range set.Files {
 		if f.Verified() || pinned[f.Name] || allowed[f.Name] || v.locking {
 			continue
@@ -216,10 +218,11 @@ func (v *validator) images() {
 		return
 	}
 	// The image the plan will use, with its defaults (images.Lookup).
-	img, err := images.Lookup(v.os, im.Stream, im.Version, "", im.Mirror)
+	img, err := images.Lookup(v.os, im.Stream, im.Version, v.arch, im.Mirror)
 	if err != nil {
 		return // a bad stream, reported above
 	}
+	v.image = img
 	if img.OldContainerd() {
 		v.errorf("images.version", "%s %s ships containerd %s (%s); kign's containerd config needs %s or newer: pick a newer release", v.os, img.Version, img.Containerd, img.ContainerdSource, images.MinContainerd)
 	}

@@ -23,12 +23,6 @@ type AuditLog struct {
 
 // ResolveAudit fills in the defaults of a.
 func ResolveAudit(a Audit) AuditLog {
-	or := func(x, def int) int {
-		if x == 0 {
-			return def
-		}
-		return x
-	}
 	return AuditLog{
 		Enabled:    a.Policy != AuditOff,
 		MaxAgeDays: or(a.MaxAgeDays, DefaultAuditMaxAgeDays),

@@ -9,13 +9,15 @@ import (
 )
 
 // The default DNS service address the validator checks is the one the
-// planner derives.
+// plan uses: both read Effective, computed once. An inventory changed in
+// code after Load is validated again when its Effective is dropped.
 func TestDefaultDNSServiceIPMatchesPlan(t *testing.T) {
 	inv, rep := inventory.Load("../../examples/seed/hosts.yaml")
 	if rep.HasErrors() {
 		t.Fatal(rep)
 	}
 	inv.Cluster.DNSServiceIP = ""
+	inv.Effective = nil
 	p, err := plan.Build(inv)
 	if err != nil {
 		t.Fatal(err)

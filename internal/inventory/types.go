@@ -28,6 +28,9 @@ type Inventory struct {
 	// Positions maps a field path (cluster.apiServer.vip, hosts[1].ip) to
 	// where its value stands in File. Filled by Load.
 	Positions Positions `yaml:"-"`
+	// Effective holds every value in use, defaults applied; set by Load
+	// and Validate when the inventory has no error, nil otherwise.
+	Effective *Effective `yaml:"-"`
 }
 
 // Cluster holds the settings shared by every host.

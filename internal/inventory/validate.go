@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/kign-project/kign/images"
 
 	"github.com/kign-project/kign/internal/catalog"
 	"github.com/kign-project/kign/internal/diag"
@@ -45,6 +48,12 @@ type validator struct {
 	podCIDR     netip.Prefix
 	vip         netip.Addr
 	mask        int // effective nodeCIDRMaskSize, 0 if invalid
+	// For Effective: the PKI's validity periods, the arch, its catalog set
+	// and the OS image, each as its check found it.
+	caValidity, certValidity time.Duration
+	arch                     string
+	catalogSet               catalog.Set
+	image                    images.Image
 }
 
 func validate(inv *Inventory, bad map[string]bool, locking bool) diag.Report {
@@ -71,6 +80,10 @@ func validate(inv *Inventory, bad map[string]bool, locking bool) diag.Report {
 	}
 	if len(inv.Addons) > MaxAddons {
 		v.errorf("addons", "lists %d files; kign applies at most %d (put several documents in one file)", len(inv.Addons), MaxAddons)
+	}
+	inv.Effective = nil
+	if !v.rep.HasErrors() && len(bad) == 0 {
+		inv.Effective = v.effective()
 	}
 	return v.rep
 }

@@ -8,72 +8,68 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
-	"time"
 
-	"github.com/kign-project/kign/images"
-	"github.com/kign-project/kign/internal/catalog"
 	"github.com/kign-project/kign/internal/inventory"
 	"github.com/kign-project/kign/internal/osvariant"
 )
 
-// Defaults applied when the inventory leaves a field out. The schema's own
-// defaults live in package inventory, which validates the effective values.
+// Defaults applied when the inventory leaves a field out: package
+// inventory's, which its validator applies once (inventory.Effective).
 const (
 	DefaultOS               = inventory.DefaultOS
 	DefaultDomain           = inventory.DefaultDomain
 	DefaultNodeCIDRMaskSize = inventory.DefaultNodeCIDRMaskSize
-	DefaultAPIServerPort    = 6443
-	// DefaultMaxPods is the kubelet's maxPods unless the node subnet holds fewer addresses.
-	DefaultMaxPods      = 110
-	DefaultArch         = inventory.DefaultArch
-	DefaultKeyAlgorithm = inventory.DefaultKeyAlgorithm
-	DefaultCAValidity   = inventory.DefaultCAValidity
-	DefaultCertValidity = inventory.DefaultCertValidity
+	DefaultAPIServerPort    = inventory.DefaultAPIServerPort
+	DefaultMaxPods          = inventory.DefaultMaxPods
+	DefaultArch             = inventory.DefaultArch
+	DefaultKeyAlgorithm     = inventory.DefaultKeyAlgorithm
+	DefaultCAValidity       = inventory.DefaultCAValidity
+	DefaultCertValidity     = inventory.DefaultCertValidity
 	// TopPriority is the keepalived priority of the first host; each next host gets one less.
 	TopPriority = 200
 	// MaxHosts keeps every host's keepalived priority above zero.
 	MaxHosts = inventory.MaxHosts
 )
 
-// Build derives the plan from an inventory that inventory.Load accepted.
-// It fails only on input Load would have refused.
+// Build derives the plan from an inventory that inventory.Load (or
+// Validate) accepted: its effective values (inventory.Effective, every
+// default applied once by the validator) and what follows from them.
 func Build(inv *inventory.Inventory) (*Plan, error) {
+	if inv.Effective == nil {
+		// An inventory built in code: validate it here, once.
+		if rep := inventory.Validate(inv); rep.HasErrors() {
+			return nil, fmt.Errorf("%s", rep.Errors()[0])
+		}
+	}
+	e := inv.Effective
+	if e == nil {
+		return nil, fmt.Errorf("%s: the inventory has errors", inv.File)
+	}
 	c := inv.Cluster
 	p := &Plan{
-		ClusterName:       c.Name,
-		KubernetesVersion: or(c.KubernetesVersion, catalog.Default()),
-		Domain:            or(c.Domain, DefaultDomain),
-		NodeCIDRMaskSize:  orInt(c.NodeCIDRMaskSize, DefaultNodeCIDRMaskSize),
-		APIServerPort:     orInt(c.APIServer.Port, DefaultAPIServerPort),
-		SSHAuthorizedKeys: append([]string(nil), c.SSHAuthorizedKeys...),
-		MaxPods:           c.MaxPods,
-		EtcdToken:         "kign-" + c.Name,
+		ClusterName:        c.Name,
+		KubernetesVersion:  e.KubernetesVersion,
+		Domain:             e.Domain,
+		NodeCIDRMaskSize:   e.NodeCIDRMaskSize,
+		APIServerPort:      e.APIServerPort,
+		SSHAuthorizedKeys:  append([]string(nil), c.SSHAuthorizedKeys...),
+		MaxPods:            e.MaxPods,
+		EtcdToken:          "kign-" + c.Name,
+		ServiceCIDR:        e.ServiceCIDR,
+		PodCIDR:            e.PodCIDR,
+		APIServerServiceIP: NthAddr(e.ServiceCIDR, 1),
+		DNSServiceIP:       e.DNSServiceIP,
+		VIP:                e.VIP,
+		Artifacts:          e.Artifacts,
+		Image:              e.Image,
+		Boot:               e.Boot,
+		Updates:            e.Updates,
+		Audit:              e.Audit,
+		PKI:                PKIOptions{KeyAlgorithm: e.KeyAlgorithm, CAValidity: e.CAValidity, CertValidity: e.CertValidity},
 	}
 	var err error
-	if p.OS, err = osvariant.Lookup(or(c.OS, DefaultOS)); err != nil {
+	if p.OS, err = osvariant.Lookup(e.OS); err != nil {
 		return nil, fmt.Errorf("cluster.os: %w", err)
-	}
-	if p.ServiceCIDR, err = netip.ParsePrefix(c.ServiceCIDR); err != nil {
-		return nil, fmt.Errorf("cluster.serviceCIDR: %w", err)
-	}
-	p.ServiceCIDR = p.ServiceCIDR.Masked()
-	if p.PodCIDR, err = netip.ParsePrefix(c.PodCIDR); err != nil {
-		return nil, fmt.Errorf("cluster.podCIDR: %w", err)
-	}
-	p.PodCIDR = p.PodCIDR.Masked()
-	if p.MaxPods == 0 {
-		p.MaxPods = min(DefaultMaxPods, inventory.PodsPerNode(p.NodeCIDRMaskSize))
-	}
-	p.APIServerServiceIP = NthAddr(p.ServiceCIDR, 1)
-	if c.DNSServiceIP != "" {
-		if p.DNSServiceIP, err = netip.ParseAddr(c.DNSServiceIP); err != nil {
-			return nil, fmt.Errorf("cluster.dnsServiceIP: %w", err)
-		}
-	} else {
-		p.DNSServiceIP = NthAddr(p.ServiceCIDR, inventory.DNSServiceIndex)
-	}
-	if p.VIP, err = netip.ParseAddr(c.APIServer.VIP); err != nil {
-		return nil, fmt.Errorf("cluster.apiServer.vip: %w", err)
 	}
 	for _, san := range c.APIServer.ExtraSANs {
 		if ip, err := netip.ParseAddr(san); err == nil {
@@ -83,34 +79,27 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 		}
 	}
 
-	if len(inv.Hosts) > MaxHosts {
-		return nil, fmt.Errorf("hosts: %d hosts, at most %d", len(inv.Hosts), MaxHosts)
-	}
 	base := filepath.Dir(inv.File)
-	slots, _ := inventory.UpdateSlots(inv)
 	var initial []string
 	for i, h := range inv.Hosts {
-		ip, err := netip.ParseAddr(h.IP)
-		if err != nil {
-			return nil, fmt.Errorf("hosts[%d].ip: %w", i, err)
-		}
+		eh := e.Hosts[i]
 		host := Host{
 			Index:              i,
 			Name:               h.Name,
-			IP:                 ip,
-			Interface:          or(h.Interface, c.Interface),
+			IP:                 eh.IP,
+			Interface:          eh.Interface,
 			MAC:                strings.ToLower(h.MAC),
 			KeepalivedPriority: TopPriority - i,
 			Overlays:           resolve(base, h.Overlays),
-			InstallDisk:        or(h.InstallDisk, or(c.InstallDisk, inventory.DefaultInstallDisk)),
-			UpdateWindow:       slots[i],
+			InstallDisk:        eh.InstallDisk,
+			UpdateWindow:       eh.UpdateWindow,
 		}
-		if host.Network, err = staticNetwork(c.Network, h.Network, ip); err != nil {
+		if host.Network, err = staticNetwork(c.Network, h.Network, eh.IP); err != nil {
 			return nil, fmt.Errorf("hosts[%d].network: %w", i, err)
 		}
 		p.Hosts = append(p.Hosts, host)
-		initial = append(initial, fmt.Sprintf("%s=https://%s", h.Name, netip.AddrPortFrom(ip, 2380)))
-		p.EtcdClientEndpoints = append(p.EtcdClientEndpoints, "https://"+netip.AddrPortFrom(ip, 2379).String())
+		initial = append(initial, fmt.Sprintf("%s=https://%s", h.Name, netip.AddrPortFrom(eh.IP, 2380)))
+		p.EtcdClientEndpoints = append(p.EtcdClientEndpoints, "https://"+netip.AddrPortFrom(eh.IP, 2379).String())
 	}
 	p.EtcdInitialCluster = strings.Join(initial, ",")
 	p.Overlays = resolve(base, inv.Overlays)
@@ -126,33 +115,7 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 	if p.Keepalived.Password == "" {
 		p.Keepalived.Password = DeriveVRRPPassword(c.Name, p.VIP)
 	}
-
-	p.PKI = PKIOptions{KeyAlgorithm: or(inv.PKI.KeyAlgorithm, DefaultKeyAlgorithm), CAValidity: DefaultCAValidity, CertValidity: DefaultCertValidity}
-	if inv.PKI.CAValidity != "" {
-		if p.PKI.CAValidity, err = time.ParseDuration(inv.PKI.CAValidity); err != nil {
-			return nil, fmt.Errorf("pki.caValidity: %w", err)
-		}
-	}
-	if inv.PKI.CertValidity != "" {
-		if p.PKI.CertValidity, err = time.ParseDuration(inv.PKI.CertValidity); err != nil {
-			return nil, fmt.Errorf("pki.certValidity: %w", err)
-		}
-	}
-
-	set, err := catalog.Lookup(p.KubernetesVersion, or(inv.Artifacts.Arch, DefaultArch))
-	if err != nil {
-		return nil, err
-	}
-	if p.Artifacts, err = ApplyArtifacts(set, inv.Artifacts, inv.Lock); err != nil {
-		return nil, err
-	}
-	if p.Image, err = images.Lookup(p.OS.Name, inv.Images.Stream, inv.Images.Version, set.Arch, inv.Images.Mirror); err != nil {
-		return nil, fmt.Errorf("images: %w", err)
-	}
 	p.DeliveryURL = strings.TrimRight(inv.Delivery.URL, "/")
-	p.Boot = or(inv.Delivery.Boot, inventory.BootInstall)
-	p.Updates = or(c.Updates.Strategy, inventory.UpdatesWindows)
-	p.Audit = inventory.ResolveAudit(c.Audit)
 	p.AllowPodsOnMasters = c.AllowPodsOnMasters
 	p.FeatureGates, p.Components = c.FeatureGates, c.Components
 	p.APIServerAuthentication = c.APIServer.Authentication
@@ -235,16 +198,11 @@ func resolve(base string, paths []string) []string {
 	return out
 }
 
+// or is s, or def when s is empty: a host's own network setting over the
+// cluster's.
 func or(s, def string) string {
 	if s == "" {
 		return def
 	}
 	return s
-}
-
-func orInt(i, def int) int {
-	if i == 0 {
-		return def
-	}
-	return i
 }

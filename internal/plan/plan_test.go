@@ -2,10 +2,8 @@ package plan
 
 import (
 	"net/netip"
-	"strings"
 	"testing"
 
-	"github.com/kign-project/kign/internal/catalog"
 	"github.com/kign-project/kign/internal/inventory"
 )
 
@@ -49,63 +47,21 @@ func TestDerivedKeepalivedValues(t *testing.T) {
 	}
 }
 
-func TestMirror(t *testing.T) {
-	got := MirrorURL("http://mirror.local/k8s/", "https://dl.k8s.io/release/v1.36.4/bin/linux/amd64/kubelet")
-	if want := "http://mirror.local/k8s/dl.k8s.io/release/v1.36.4/bin/linux/amd64/kubelet"; got != want {
-		t.Errorf("MirrorURL = %s, want %s", got, want)
+// Build takes every defaulted value from inventory.Effective, which the
+// validator computed, rather than deriving its own.
+func TestBuildReadsEffective(t *testing.T) {
+	inv, rep := inventory.Load("../../examples/seed/hosts.yaml")
+	if rep.HasErrors() {
+		t.Fatal(rep)
 	}
-	if got := MirrorImage("reg.local:5000", "registry.k8s.io/kube-apiserver:v1.36.4"); got != "reg.local:5000/kube-apiserver:v1.36.4" {
-		t.Errorf("MirrorImage = %s", got)
-	}
-	if got := MirrorImage("reg.local", "docker.io/osixia/keepalived:2.0.20"); got != "reg.local/osixia/keepalived:2.0.20" {
-		t.Errorf("MirrorImage = %s", got)
-	}
-}
-
-func TestApplyArtifacts(t *testing.T) {
-	set, err := catalog.Lookup("v1.36.4", "amd64")
+	inv.Effective.Domain = "effective.test"
+	inv.Effective.MaxPods = 7
+	inv.Effective.Hosts[1].InstallDisk = "/dev/vdz"
+	p, err := Build(inv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ApplyArtifacts(set, inventory.Artifacts{}, nil); err == nil || !strings.Contains(err.Error(), "flanneld") {
-		t.Fatalf("unverified flanneld accepted without allowUnverified: %v", err)
-	}
-	sum := strings.Repeat("ab", 32)
-	out, err := ApplyArtifacts(set, inventory.Artifacts{
-		Mirror:          "http://m.local",
-		AllowUnverified: []string{"flannel-cni-plugin"},
-		Overrides:       map[string]inventory.ArtifactOverride{"flanneld": {SHA256: sum}, "pause": {Image: "reg.local/pause:9"}},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, _ := out.File("flanneld")
-	if f.SHA256 != sum || !strings.HasPrefix(f.URL, "http://m.local/github.com/flannel-io/") {
-		t.Errorf("flanneld = %+v", f)
-	}
-	if im, _ := out.Image("pause"); im.Ref != "reg.local/pause:9" {
-		t.Errorf("pause = %s", im.Ref)
-	}
-	if orig, _ := set.File("flanneld"); orig.SHA256 != "" {
-		t.Error("ApplyArtifacts changed the catalog's own set")
-	}
-	// A lock file's hashes apply by the URL before the mirror.
-	cni, _ := set.File("flannel-cni-plugin")
-	fl, _ := set.File("flanneld")
-	lock := &inventory.Lock{File: "hosts.lock"}
-	for _, f := range []string{cni.URL, fl.URL} {
-		if err := lock.Add(inventory.LockEntry{URL: f, SHA256: sum, SHA512: strings.Repeat("cd", 64)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out, err = ApplyArtifacts(set, inventory.Artifacts{Mirror: "http://m.local"}, lock)
-	if err != nil {
-		t.Fatalf("locked files refused: %v", err)
-	}
-	if f, _ := out.File("flannel-cni-plugin"); f.SHA512 != strings.Repeat("cd", 64) || !strings.HasPrefix(f.URL, "http://m.local/") {
-		t.Errorf("locked flannel-cni-plugin = %+v", f)
-	}
-	if _, err := ApplyArtifacts(set, inventory.Artifacts{AllowUnverified: []string{"flanneld", "flannel-cni-plugin"}, Overrides: map[string]inventory.ArtifactOverride{"kubeletx": {}}}, nil); err == nil {
-		t.Error("unknown override name accepted")
+	if p.Domain != "effective.test" || p.MaxPods != 7 || p.Hosts[1].InstallDisk != "/dev/vdz" {
+		t.Fatalf("plan domain %s, maxPods %d, install disk %s: not the effective values", p.Domain, p.MaxPods, p.Hosts[1].InstallDisk)
 	}
 }

@@ -1,32 +1,28 @@
-package plan
+package inventory
 
 import (
-	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/kign-project/kign/internal/catalog"
-	"github.com/kign-project/kign/internal/inventory"
 )
 
 // ApplyArtifacts applies the inventory's mirror, registry and per-artifact
 // overrides to a catalog set, and the hashes of its lock file (keyed by the
 // URL before the mirror) to files that have none. A file left without a
-// hash is refused unless its name is in allowUnverified.
+// hash stays without one: the validator, which calls this once for
+// Effective, has refused it already unless allowUnverified names it.
 //
 // Mirror layout: a catalog URL https://HOST/PATH becomes MIRROR/HOST/PATH,
 // the layout `wget -x` (and `kign artifacts --urls | wget -x -i -`) creates.
-func ApplyArtifacts(set catalog.Set, a inventory.Artifacts, lock *inventory.Lock) (catalog.Set, error) {
+func ApplyArtifacts(set catalog.Set, a Artifacts, lock *Lock) catalog.Set {
 	out := set
 	out.Files = append([]catalog.File(nil), set.Files...)
 	out.Images = append([]catalog.Image(nil), set.Images...)
-	known := map[string]bool{}
 	for i := range out.Files {
 		f := &out.Files[i]
-		known[f.Name] = true
 		o := a.Overrides[f.Name]
-		if e, ok := lock.Lookup(inventory.LockURL(f.URL, o)); ok && !f.Verified() && o.SHA256 == "" && o.SHA512 == "" {
+		if e, ok := lock.Lookup(LockURL(f.URL, o)); ok && !f.Verified() && o.SHA256 == "" && o.SHA512 == "" {
 			f.SHA256, f.SHA512 = e.SHA256, e.SHA512
 			f.Note = "hash from " + lock.File
 		}
@@ -45,7 +41,6 @@ func ApplyArtifacts(set catalog.Set, a inventory.Artifacts, lock *inventory.Lock
 	}
 	for i := range out.Images {
 		im := &out.Images[i]
-		known[im.Name] = true
 		if a.ImageRegistry != "" {
 			im.Ref = MirrorImage(a.ImageRegistry, im.Ref)
 		}
@@ -53,26 +48,7 @@ func ApplyArtifacts(set catalog.Set, a inventory.Artifacts, lock *inventory.Lock
 			im.Ref = o.Image
 		}
 	}
-	var unknown []string
-	for name := range a.Overrides {
-		if !known[name] {
-			unknown = append(unknown, name)
-		}
-	}
-	sort.Strings(unknown)
-	if len(unknown) > 0 {
-		return out, fmt.Errorf("artifacts.overrides: unknown artifact %q", unknown[0])
-	}
-	allowed := map[string]bool{}
-	for _, n := range a.AllowUnverified {
-		allowed[n] = true
-	}
-	for _, f := range out.Files {
-		if !f.Verified() && !allowed[f.Name] {
-			return out, fmt.Errorf("artifacts: %s (%s) has no hash; set artifacts.overrides.%s.sha256 or list it in artifacts.allowUnverified", f.Name, f.URL, f.Name)
-		}
-	}
-	return out, nil
+	return out
 }
 
 // MirrorURL rewrites https://HOST/PATH to MIRROR/HOST/PATH.
