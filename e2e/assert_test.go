@@ -8,8 +8,10 @@ import (
 	"time"
 )
 
-// crashLoopLimit: a container that has been restarted this often without
-// becoming healthy fails the run at once (a broken config does not heal).
+// crashLoopLimit: a container that has been restarted this often since a
+// wait began, without becoming healthy, fails the run at once (a broken
+// config does not heal). Restarts before the wait (the faults' own, each
+// with the kubelet's back-off) do not count.
 const crashLoopLimit = 4
 
 // notReady lists what keeps the control plane from being ready: every
@@ -18,7 +20,7 @@ const crashLoopLimit = 4
 // kube-proxy /livez, keepalived running), the VIP on exactly one host and
 // the admin client reading /readyz through it. A non-nil error means the
 // run cannot succeed (crash loop, container gone).
-func (r *run) notReady(ctx context.Context) ([]string, error) {
+func (r *run) notReady(ctx context.Context, base map[string]int) ([]string, error) {
 	var waits []string
 	for _, h := range r.hosts {
 		select {
@@ -39,7 +41,7 @@ func (r *run) notReady(ctx context.Context) ([]string, error) {
 				waits = append(waits, fmt.Sprintf("%s: %s not started", h.name, m))
 			case s.Reason == "ManifestInvalid":
 				return nil, fmt.Errorf("host %s: static pod %s refused: %s", h.name, m, s.Message)
-			case !s.healthy() && s.Restarts >= crashLoopLimit:
+			case !s.healthy() && s.Restarts-base[h.name+"/"+m] >= crashLoopLimit:
 				return nil, fmt.Errorf("host %s: static pod %s is crash-looping: %s\n%s", h.name, m, s, indent(podLog(h, m, 15)))
 			case !s.healthy():
 				waits = append(waits, fmt.Sprintf("%s: %s", h.name, s))
@@ -62,8 +64,14 @@ func (r *run) notReady(ctx context.Context) ([]string, error) {
 func (r *run) waitReady(ctx context.Context, what string, since time.Time, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	lastReport := time.Now()
+	base := map[string]int{}
+	for _, h := range r.hosts {
+		for m, s := range podStatuses(h) {
+			base[h.name+"/"+m] = s.Restarts
+		}
+	}
 	for {
-		waits, err := r.notReady(ctx)
+		waits, err := r.notReady(ctx, base)
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}

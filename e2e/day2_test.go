@@ -231,7 +231,7 @@ func (r *run) reprovision(ctx context.Context) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); st = r.clientLoop(ctx, stop) }()
 	finish := func() { close(stop); wg.Wait() }
-	r.logf("reprovision: powering %s off, wiping its root and applying its config again with Ignition", h.name)
+	r.logf("reprovisioning %s: power off, its root wiped, its config applied again with Ignition", h.name)
 	t0 := time.Now()
 	powerOff(h)
 	if err := r.rebuildRoot(h); err != nil {
@@ -345,7 +345,7 @@ func (r *run) powerCycle(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.logf("power cycle: cutting the power of all %d masters at once", len(r.hosts))
+	r.logf("cutting the power of all %d masters at once", len(r.hosts))
 	var wg sync.WaitGroup
 	for _, h := range r.hosts {
 		wg.Add(1)

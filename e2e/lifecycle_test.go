@@ -180,7 +180,7 @@ func (r *run) lifecycle(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("kign hosts remove %s: %v\n%s", h.name, err, rm)
 	}
-	r.logf("remove: %s", strings.ReplaceAll(strings.TrimSpace(string(rm)), "\n", " / "))
+	r.logf("kign hosts remove said: %s", strings.ReplaceAll(strings.TrimSpace(string(rm)), "\n", " / "))
 	halt(h, 60*time.Second)
 	h.initPID = 0
 	r.hosts = slices.DeleteFunc(r.hosts, func(x *host) bool { return x == h })
