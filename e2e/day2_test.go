@@ -396,7 +396,7 @@ func (r *run) powerCycle(ctx context.Context) error {
 		return fmt.Errorf("power cycle: the object written before the power cut is gone (%v)", err)
 	}
 	for _, h := range r.hosts {
-		if l := unitLog(ctx, h, "etcd-member.service"); !strings.Contains(l, "restarts as the member it holds") {
+		if l := unitLog(ctx, h, "etcd-member.service"); !strings.Contains(l, "holds a member (its WAL): etcd restarts as that member") {
 			return fmt.Errorf("power cycle: etcd-member.service on %s:\n%s", h.name, indent(l))
 		}
 	}

@@ -118,7 +118,7 @@ func (c *Client) Members(ctx context.Context) ([]Member, map[uint64]bool, error)
 		return nil, nil, fmt.Errorf("etcd member list: %w", err)
 	}
 	var out []Member
-	healthy := map[uint64]bool{}
+	leaders := map[uint64]uint64{} // member → the leader it follows
 	for _, m := range resp.Members {
 		mm := Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner}
 		out = append(out, mm)
@@ -128,9 +128,32 @@ func (c *Client) Members(ctx context.Context) ([]Member, map[uint64]bool, error)
 		ctx1, cancel := context.WithTimeout(ctx, c.timeout)
 		st, err := c.c.Status(ctx1, m.ClientURLs[0])
 		cancel()
-		healthy[m.ID] = err == nil && st.Header.MemberId == m.ID
+		if err == nil && st.Header.MemberId == m.ID && st.Leader != 0 {
+			leaders[m.ID] = st.Leader
+		}
 	}
-	return out, healthy, nil
+	return out, Healthy(leaders), nil
+}
+
+// Healthy says which members count as up: those that follow the leader
+// most members follow. Status is answered locally, so a member cut off
+// from the leader still answers it; it does not count.
+func Healthy(leaders map[uint64]uint64) map[uint64]bool {
+	votes := map[uint64]int{}
+	for _, l := range leaders {
+		votes[l]++
+	}
+	var leader uint64
+	for l, n := range votes {
+		if n > votes[leader] || n == votes[leader] && l < leader {
+			leader = l
+		}
+	}
+	healthy := map[uint64]bool{}
+	for m, l := range leaders {
+		healthy[m] = l == leader
+	}
+	return healthy
 }
 
 // Remove removes the member id.

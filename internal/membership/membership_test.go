@@ -47,3 +47,12 @@ func TestPlanRemove(t *testing.T) {
 		})
 	}
 }
+
+// A member that answers but follows no leader, or another one than most
+// do (partitioned), is not up.
+func TestHealthy(t *testing.T) {
+	h := Healthy(map[uint64]uint64{1: 1, 2: 1, 3: 3})
+	if !h[1] || !h[2] || h[3] || h[4] {
+		t.Fatalf("healthy %v: want 1 and 2 only", h)
+	}
+}

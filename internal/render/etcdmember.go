@@ -91,7 +91,7 @@ if [ "${1:-}" = promote ]; then
   id=$(cat "$marker")
   tries=0
   while :; do
-    if out=$(ctl "{{.AllEndpoints}}" member promote "$id" 2>&1); then
+    if out=$(ctl "{{.PeerEndpoints}}" member promote "$id" 2>&1); then
       log "$name ($id) promoted to a voting member: $out"
       rm -f "$marker"
       exit 0
@@ -116,9 +116,17 @@ fi
 
 # decide returns 0 once etcd may start, 1 to try again.
 decide() {
+  # etcd makes member/ before it checks the cluster, so only a WAL file
+  # says this master holds a member (etcd's own wal.Exist test).
+  for w in "$data"/member/wal/*.wal; do
+    if [ -f "$w" ]; then
+      log "$data holds a member (its WAL): etcd restarts as that member"
+      return 0
+    fi
+  done
   if [ -d "$data/member" ]; then
-    log "$data/member exists: etcd restarts as the member it holds"
-    return 0
+    log "$data/member has no WAL (an earlier start failed): deciding again"
+    rm -rf "$data/member" || return 1
   fi
   if [ -z "$peers" ]; then
     log "the only master: bootstrapping a new cluster"
@@ -195,8 +203,8 @@ EOF
     log "member $mine for $peer_url is in the cluster and has never started: $name starts as it"
     id=$mine
     if [ "$mine_learner" = true ]; then
-      mkdir -p "$(dirname "$marker")"
-      echo "$id" >"$marker"
+      mkdir -p "$(dirname "$marker")" || return 1
+      echo "$id" >"$marker" || return 1
     fi
   else
     if [ -n "$mine" ]; then
@@ -212,8 +220,13 @@ EOF
       return 1
     fi
     log "added $name as learner $id"
-    mkdir -p "$(dirname "$marker")"
-    echo "$id" >"$marker"
+    mkdir -p "$(dirname "$marker")" || return 1
+    echo "$id" >"$marker" || return 1
+    # The member list as of the add, which etcd checks the flag against.
+    added=$(echo "$out" | sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p')
+    if [ -n "$added" ]; then
+      members=$(echo ",$added" | sed "s|,$name=$peer_url||")
+    fi
   fi
   cluster="${members#,},$name=$peer_url"
   # The manifest names the bootstrap: point it at the running cluster.
@@ -248,7 +261,7 @@ func EtcdMemberScript(p *plan.Plan, h plan.Host) ([]byte, error) {
 		"Name":           h.Name,
 		"PeerURL":        "https://" + netip.AddrPortFrom(h.IP, EtcdPeerPort).String(),
 		"Peers":          strings.Join(peers, " "),
-		"AllEndpoints":   strings.Join(p.EtcdClientEndpoints, ","),
+		"PeerEndpoints":  strings.Join(peers, ","),
 		"DataDir":        EtcdDataDir,
 		"Manifest":       ManifestsDir + "/etcd.yaml",
 		"LearnerMarker":  EtcdLearnerMarker,
@@ -371,7 +384,11 @@ for port in {{.Ports}}; do
 done
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 restored={{.DataDir}}.restore-$stamp
+# The revision jumps forward and is marked compacted, as etcd's disaster
+# recovery guide asks for Kubernetes: watchers (kubelets, kube-proxy,
+# flanneld) hold newer revisions than the snapshot's and must re-list.
 {{.Etcdutl}} snapshot restore "$snap" --name={{.Name}} --data-dir="$restored" \
+  --bump-revision=1000000000 --mark-compacted \
   --initial-cluster={{.InitialCluster}} --initial-cluster-token={{.Token}}-restore-$hash \
   --initial-advertise-peer-urls={{.PeerURL}}
 if [ -d {{.DataDir}} ]; then

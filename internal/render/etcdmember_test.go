@@ -30,7 +30,8 @@ case "$1 $2" in
 "endpoint health") grep -qx "$eps" "$FAKE/healthy" ;;
 "member list") cat "$FAKE/members" ;;
 "member remove") echo "Member $3 removed from cluster  c0ffee" ;;
-"member add") echo "Member  fee1900d added as learner to cluster  c0ffee"; echo; echo 'ETCD_NAME="x"' ;;
+"member add") echo "Member  fee1900d added as learner to cluster  c0ffee"; echo; echo 'ETCD_NAME="x"'
+  [ -f "$FAKE/added" ] && echo "ETCD_INITIAL_CLUSTER=\"$(cat "$FAKE/added")\"" ;;
 "member promote") echo "Member $3 promoted in cluster  c0ffee" ;;
 *) echo "fake etcdctl: $*" >&2; exit 2 ;;
 esac
@@ -173,12 +174,29 @@ func TestEtcdMemberScriptSyntax(t *testing.T) {
 // A master with etcd data restarts as its member and asks nobody.
 func TestEtcdMemberRestart(t *testing.T) {
 	c, _ := newMemberCase(t)
-	if err := os.MkdirAll(filepath.Join(c.dir, "etcd/member"), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(c.dir, "etcd/member/wal"), 0o700); err != nil {
 		t.Fatal(err)
 	}
+	write(t, filepath.Join(c.dir, "etcd/member/wal/0000000000000000-0000000000000000.wal"), "", 0o600)
 	out, calls := c.run(t, 10*time.Second)
-	if !strings.Contains(out, "restarts as the member it holds") || len(calls) != 0 {
+	if !strings.Contains(out, "restarts as that member") || len(calls) != 0 {
 		t.Fatalf("output %q, etcdctl calls %q", out, calls)
+	}
+}
+
+// A member folder without a WAL (etcd made it, then refused to start) is
+// no member: the script decides again, here to bootstrap.
+func TestEtcdMemberFailedStart(t *testing.T) {
+	c, _ := newMemberCase(t)
+	if err := os.MkdirAll(filepath.Join(c.dir, "etcd/member/snap"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := c.run(t, 20*time.Second)
+	if !strings.Contains(out, "has no WAL") || !strings.Contains(out, "bootstrapping a new cluster") {
+		t.Fatalf("output %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(c.dir, "etcd/member")); !os.IsNotExist(err) {
+		t.Fatalf("the failed start's member folder is left: %v", err)
 	}
 }
 
@@ -206,6 +224,8 @@ func TestEtcdMemberRejoin(t *testing.T) {
 		"bbbb, started, " + h1.Name + ", " + peer(h1) + ", " + client(h1) + ", false",
 		"cccc, started, " + h2.Name + ", " + peer(h2) + ", " + client(h2) + ", false",
 	}, "\n")+"\n")
+	// The member list as of the add, in etcd's order: the manifest takes it.
+	c.set(t, "added", h0.Name+"="+peer(h0)+","+h2.Name+"="+peer(h2)+","+h1.Name+"="+peer(h1))
 	out, calls := c.run(t, 20*time.Second)
 	eps := client(h1) + "," + client(h2)
 	want := []string{eps + " member remove aaaa", eps + " member add " + h0.Name}
@@ -213,7 +233,7 @@ func TestEtcdMemberRejoin(t *testing.T) {
 		t.Fatalf("membership changes %q, want %q\n%s", got, want, out)
 	}
 	m, _ := os.ReadFile(c.manifest)
-	cluster := h1.Name + "=" + peer(h1) + "," + h2.Name + "=" + peer(h2) + "," + h0.Name + "=" + peer(h0)
+	cluster := h2.Name + "=" + peer(h2) + "," + h1.Name + "=" + peer(h1) + "," + h0.Name + "=" + peer(h0)
 	if !strings.Contains(string(m), "- --initial-cluster="+cluster+"\n") || !strings.Contains(string(m), "- --initial-cluster-state=existing\n") {
 		t.Fatalf("manifest not pointed at the running cluster %s:\n%s\n%s", cluster, m, out)
 	}
@@ -221,7 +241,7 @@ func TestEtcdMemberRejoin(t *testing.T) {
 		t.Fatalf("learner marker %q, want fee1900d", id)
 	}
 	out, calls = c.run(t, 20*time.Second, "promote")
-	if got := changes(calls); len(got) != 3 || !strings.HasSuffix(got[2], " member promote fee1900d") {
+	if got := changes(calls); len(got) != 3 || got[2] != eps+" member promote fee1900d" {
 		t.Fatalf("promote: changes %q\n%s", got, out)
 	}
 	if _, err := os.Stat(c.marker); !os.IsNotExist(err) {
