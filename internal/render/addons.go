@@ -241,6 +241,9 @@ func BootstrapRBAC(p *plan.Plan, addons []Addon) ([]byte, error) {
 		// csrapproving approves a node's CSR for its own name when the node
 		// may create certificatesigningrequests/selfnodeclient, which this
 		// built-in role grants (kubeadm's node-autoapprove-certificate-rotation).
+		// Creating the CSR needs no binding: the Node authorizer allows a
+		// node create/get/list/watch on certificatesigningrequests
+		// (bootstrappolicy.NodeRules, plugin/pkg/auth/authorizer/node).
 		crb(NodeCertRotationBinding, "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "system:nodes"}),
 		&rbacv1.ClusterRole{TypeMeta: typeMeta(rbacAPI, "ClusterRole"),
 			ObjectMeta: metav1.ObjectMeta{Name: AddonManagerRoleAndBinding}, Rules: g.Cluster},

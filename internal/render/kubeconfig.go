@@ -3,7 +3,6 @@ package render
 import (
 	"encoding/pem"
 	"fmt"
-	"strings"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -14,11 +13,6 @@ import (
 // and key embedded so the file stands alone. clientcmd.Write converts the
 // maps to lists sorted by name, so the output is deterministic.
 func Kubeconfig(cluster, server string, caPEM []byte, user string, certPEM, keyPEM []byte) ([]byte, error) {
-	for _, f := range []struct{ what, val string }{{"cluster", cluster}, {"server", server}, {"user", user}} {
-		if f.val == "" {
-			return nil, fmt.Errorf("kubeconfig: empty %s", f.what)
-		}
-	}
 	for _, b := range []struct {
 		what  string
 		data  []byte
@@ -32,23 +26,7 @@ func Kubeconfig(cluster, server string, caPEM []byte, user string, certPEM, keyP
 			return nil, fmt.Errorf("kubeconfig for %q: %s: %w", user, b.what, err)
 		}
 	}
-	context := user + "@" + cluster
-	cfg := clientcmdapi.Config{
-		Clusters: map[string]*clientcmdapi.Cluster{
-			cluster: {Server: server, CertificateAuthorityData: caPEM},
-		},
-		AuthInfos: map[string]*clientcmdapi.AuthInfo{
-			user: {ClientCertificateData: certPEM, ClientKeyData: keyPEM},
-		},
-		Contexts: map[string]*clientcmdapi.Context{
-			context: {Cluster: cluster, AuthInfo: user},
-		},
-		CurrentContext: context,
-	}
-	if err := clientcmd.Validate(cfg); err != nil {
-		return nil, fmt.Errorf("kubeconfig for %q: %w", user, err)
-	}
-	return clientcmd.Write(cfg)
+	return writeKubeconfig(cluster, server, caPEM, user, &clientcmdapi.AuthInfo{ClientCertificateData: certPEM, ClientKeyData: keyPEM}, nil)
 }
 
 // KubeconfigFiles is Kubeconfig with the client certificate and key read
@@ -58,14 +36,33 @@ func KubeconfigFiles(cluster, server string, caPEM []byte, user, certPath, keyPa
 	if err := checkPEM(caPEM, []string{"CERTIFICATE"}); err != nil {
 		return nil, fmt.Errorf("kubeconfig for %q: CA certificate: %w", user, err)
 	}
+	if certPath == "" || keyPath == "" {
+		return nil, fmt.Errorf("kubeconfig for %q: empty certificate or key path", user)
+	}
+	// The files are on the host, not here: everything but them is validated.
+	return writeKubeconfig(cluster, server, caPEM, user, &clientcmdapi.AuthInfo{ClientCertificate: certPath, ClientKey: keyPath}, &clientcmdapi.AuthInfo{})
+}
+
+// writeKubeconfig builds the one-cluster, one-user kubeconfig, validates it with
+// clientcmd (with checked in place of auth, when set) and writes it.
+func writeKubeconfig(cluster, server string, caPEM []byte, user string, auth, checked *clientcmdapi.AuthInfo) ([]byte, error) {
+	for _, f := range []struct{ what, val string }{{"cluster", cluster}, {"server", server}, {"user", user}} {
+		if f.val == "" {
+			return nil, fmt.Errorf("kubeconfig: empty %s", f.what)
+		}
+	}
 	context := user + "@" + cluster
 	cfg := clientcmdapi.Config{
 		Clusters:       map[string]*clientcmdapi.Cluster{cluster: {Server: server, CertificateAuthorityData: caPEM}},
-		AuthInfos:      map[string]*clientcmdapi.AuthInfo{user: {ClientCertificate: certPath, ClientKey: keyPath}},
+		AuthInfos:      map[string]*clientcmdapi.AuthInfo{user: auth},
 		Contexts:       map[string]*clientcmdapi.Context{context: {Cluster: cluster, AuthInfo: user}},
 		CurrentContext: context,
 	}
-	if err := clientcmd.Validate(cfg); err != nil && !strings.Contains(err.Error(), "unable to read") {
+	check := cfg
+	if checked != nil {
+		check.AuthInfos = map[string]*clientcmdapi.AuthInfo{user: checked}
+	}
+	if err := clientcmd.Validate(check); err != nil {
 		return nil, fmt.Errorf("kubeconfig for %q: %w", user, err)
 	}
 	return clientcmd.Write(cfg)
