@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/cloudflare/cfssl/helpers"
+	toml "github.com/pelletier/go-toml"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	proxyv1alpha1 "k8s.io/kube-proxy/config/v1alpha1"
@@ -69,6 +70,61 @@ func checkHost(t *testing.T, p *plan.Plan, b *pki.Bundle, hc HostConfig) {
 	checkFlannel(t, p, h, ph)
 	checkDownloads(t, p, ph)
 	checkHardening(t, p, h, ph, pods)
+	checkRegistry(t, p, ph)
+}
+
+// checkRegistry: with artifacts.imageRegistryCA, containerd reads
+// certs.d, whose hosts.toml for the registry's host names the CA file
+// holding exactly the inventory's CA; without it, no certs.d files.
+func checkRegistry(t *testing.T, p *plan.Plan, ph parsedHost) {
+	var cfg struct {
+		Plugins map[string]struct {
+			Registry *struct {
+				ConfigPath string `toml:"config_path"`
+			} `toml:"registry"`
+		} `toml:"plugins"`
+	}
+	if err := toml.Unmarshal(ph.Files[render.ContainerdConfigFile].Data, &cfg); err != nil {
+		t.Fatalf("containerd config: %v", err)
+	}
+	reg := cfg.Plugins["io.containerd.cri.v1.images"].Registry
+	var certsFiles []string
+	for path := range ph.Files {
+		if strings.HasPrefix(path, render.ContainerdCertsDir+"/") {
+			certsFiles = append(certsFiles, path)
+		}
+	}
+	if p.Registry.CA == "" {
+		if reg != nil || len(certsFiles) > 0 {
+			t.Errorf("no imageRegistryCA, but containerd registry %+v and files %v", reg, certsFiles)
+		}
+		return
+	}
+	if reg == nil || reg.ConfigPath != render.ContainerdCertsDir {
+		t.Fatalf("containerd registry config %+v, want config_path %s", reg, render.ContainerdCertsDir)
+	}
+	dir := render.ContainerdCertsDir + "/" + p.Registry.Host
+	var hosts struct {
+		Server string `toml:"server"`
+		Host   map[string]struct {
+			Capabilities []string `toml:"capabilities"`
+			CA           string   `toml:"ca"`
+		} `toml:"host"`
+	}
+	if err := toml.Unmarshal(ph.Files[dir+"/hosts.toml"].Data, &hosts); err != nil {
+		t.Fatalf("%s/hosts.toml: %v", dir, err)
+	}
+	server := "https://" + p.Registry.Host
+	hc, ok := hosts.Host[server]
+	if hosts.Server != server || !ok || len(hosts.Host) != 1 || !slices.Equal(hc.Capabilities, []string{"pull", "resolve"}) {
+		t.Errorf("%s/hosts.toml = %+v, want server and one host %s that pulls and resolves", dir, hosts, server)
+	}
+	if ca := ph.Files[hc.CA]; hc.CA != dir+"/ca.crt" || string(ca.Data) != p.Registry.CA || ca.Mode != 0o644 {
+		t.Errorf("hosts.toml ca %q: file %q mode %#o, want %s/ca.crt with the inventory's CA", hc.CA, ca.Data, ca.Mode, dir)
+	}
+	if len(certsFiles) != 2 {
+		t.Errorf("certs.d files %v, want hosts.toml and ca.crt", certsFiles)
+	}
 }
 
 func decodePods(t *testing.T, ph parsedHost) map[string]*corev1.Pod {

@@ -69,6 +69,13 @@ func (v *validator) artifacts() {
 	if a.ImageRegistry != "" {
 		v.check("artifacts.imageRegistry", registryProblem(a.ImageRegistry))
 	}
+	if a.ImageRegistryCA != "" {
+		if a.ImageRegistry == "" {
+			v.errorf("artifacts.imageRegistryCA", "is set without artifacts.imageRegistry: the CA is trusted for that registry only")
+		} else {
+			v.check("artifacts.imageRegistryCA", registryCAProblem(a.ImageRegistryCA))
+		}
+	}
 
 	// Artifact names are the same in every catalog set; when the version or
 	// arch is invalid (already reported) the default set still names them.

@@ -1,8 +1,17 @@
 package inventory
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 const allowFlannel = `allowUnverified: [flanneld, flannel-cni-plugin]`
@@ -138,4 +147,51 @@ func TestValidateUnverifiedArtifacts(t *testing.T) {
 			  - {name: m0, ip: 192.168.1.11}
 			`, want: []string{`hosts.yaml:3:22: cluster.kubernetesVersion: Kubernetes v1.99.0 is not in kign's catalog`}},
 	})
+}
+
+// testCertPEM is a fresh self-signed certificate (a CA if isCA) as PEM,
+// written as one YAML double-quoted string.
+func testCertPEM(t *testing.T, isCA bool) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "registry CA"},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour),
+		IsCA: isCA, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strconv.Quote(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+}
+
+func TestValidateRegistryCA(t *testing.T) {
+	ca, leaf := testCertPEM(t, true), testCertPEM(t, false)
+	runCases(t, []diagCase{
+		{name: "valid", yaml: artifactsDoc(allowFlannel, `imageRegistry: registry.example:5000`, `imageRegistryCA: `+ca)},
+		{name: "without a registry", yaml: artifactsDoc(allowFlannel, `imageRegistryCA: `+ca),
+			want: []string{`hosts.yaml:11:20: artifacts.imageRegistryCA: is set without artifacts.imageRegistry: the CA is trusted for that registry only$`}},
+		{name: "not PEM", yaml: artifactsDoc(allowFlannel, `imageRegistry: registry.example`, `imageRegistryCA: "MIIB..."`),
+			want: []string{`hosts.yaml:12:20: artifacts.imageRegistryCA: is not PEM: give the registry CA's certificate(s) as -----BEGIN CERTIFICATE----- blocks$`}},
+		{name: "a key", yaml: artifactsDoc(allowFlannel, `imageRegistry: registry.example`, `imageRegistryCA: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"`),
+			want: []string{`hosts.yaml:12:20: artifacts.imageRegistryCA: holds a PEM "PRIVATE KEY" block; only CERTIFICATE blocks belong here (never a key)$`}},
+		{name: "not a CA", yaml: artifactsDoc(allowFlannel, `imageRegistry: registry.example`, `imageRegistryCA: `+leaf),
+			want: []string{`hosts.yaml:12:20: artifacts.imageRegistryCA: certificate 1 (CN=registry CA) is not a CA certificate: give the CA that signed the registry's certificate$`}},
+	})
+}
+
+func TestEffectiveRegistry(t *testing.T) {
+	ca := testCertPEM(t, true)
+	inv, rep := Parse("hosts.yaml", []byte(dedent(artifactsDoc(allowFlannel, `imageRegistry: registry.example:5000/k8s/`, `imageRegistryCA: `+ca))))
+	if rep.HasErrors() || inv.Effective == nil {
+		t.Fatalf("%s", rep.String())
+	}
+	want, _ := strconv.Unquote(ca)
+	if got := inv.Effective.Registry; got.Host != "registry.example:5000" || got.CA != want {
+		t.Errorf("Registry = %+v, want host registry.example:5000 and the CA", got)
+	}
 }

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/kign-project/kign/images"
@@ -40,11 +41,22 @@ type Effective struct {
 	// inventory's mirror, registry and overrides and the lock file's
 	// hashes applied (ApplyArtifacts).
 	Artifacts catalog.Set
-	Image     images.Image
-	Audit     AuditLog
-	Boot      string
-	Updates   string
-	Hosts     []EffectiveHost // inventory order
+	// Registry is where every image is pulled from when
+	// artifacts.imageRegistry is set, with the CA containerd trusts for it.
+	Registry Registry
+	Image    images.Image
+	Audit    AuditLog
+	Boot     string
+	Updates  string
+	Hosts    []EffectiveHost // inventory order
+}
+
+// Registry is the image registry of artifacts.imageRegistry: Host is its
+// HOST[:PORT] (the name containerd's certs.d folders use), CA the PEM of
+// artifacts.imageRegistryCA, trimmed and ending in a newline ("" if unset).
+type Registry struct {
+	Host string
+	CA   string
 }
 
 // EffectiveHost is one host's effective values.
@@ -78,6 +90,12 @@ func (v *validator) effective() *Effective {
 		Audit:             ResolveAudit(c.Audit),
 		Boot:              or(inv.Delivery.Boot, BootInstall),
 		Updates:           or(c.Updates.Strategy, UpdatesWindows),
+	}
+	if r := inv.Artifacts.ImageRegistry; r != "" {
+		e.Registry.Host, _, _ = strings.Cut(strings.TrimRight(r, "/"), "/")
+		if ca := strings.TrimSpace(inv.Artifacts.ImageRegistryCA); ca != "" {
+			e.Registry.CA = ca + "\n"
+		}
 	}
 	if e.MaxPods == 0 {
 		e.MaxPods = min(DefaultMaxPods, PodsPerNode(e.NodeCIDRMaskSize))

@@ -130,6 +130,7 @@ func TestDecodeEveryField(t *testing.T) {
 		  arch: amd64
 		  mirror: https://mirror.example/
 		  imageRegistry: registry.example
+		  imageRegistryCA: `+testCertPEM(t, true)+`
 		  overrides:
 		    etcd: {url: "https://mirror.example/etcd.tgz", sha256: `+sum256+`, sha512: `+sum512+`, image: "registry.example/etcd:3.6.14-0"}
 		  allowUnverified: [flanneld, flannel-cni-plugin]

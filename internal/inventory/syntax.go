@@ -1,8 +1,10 @@
 package inventory
 
 import (
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/pem"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -224,6 +226,33 @@ func registryProblem(s string) string {
 				return fmt.Sprintf("%q has an invalid repository path component %q (lowercase letters, digits and . _ -)", s, c)
 			}
 		}
+	}
+	return ""
+}
+
+// registryCAProblem checks artifacts.imageRegistryCA: one or more PEM
+// CERTIFICATE blocks, each a CA certificate, and nothing else.
+func registryCAProblem(s string) string {
+	rest := []byte(strings.TrimSpace(s))
+	n := 0
+	for len(rest) > 0 {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			return "is not PEM: give the registry CA's certificate(s) as -----BEGIN CERTIFICATE----- blocks"
+		}
+		if b.Type != "CERTIFICATE" {
+			return fmt.Sprintf("holds a PEM %q block; only CERTIFICATE blocks belong here (never a key)", b.Type)
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return fmt.Sprintf("certificate %d: %v", n+1, err)
+		}
+		if !c.IsCA {
+			return fmt.Sprintf("certificate %d (%s) is not a CA certificate: give the CA that signed the registry's certificate", n+1, c.Subject)
+		}
+		n++
+		rest = []byte(strings.TrimSpace(string(rest)))
 	}
 	return ""
 }

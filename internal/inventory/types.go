@@ -229,6 +229,10 @@ type Artifacts struct {
 	Mirror string `yaml:"mirror,omitempty"`
 	// ImageRegistry replaces the registry of every container image.
 	ImageRegistry string `yaml:"imageRegistry,omitempty"`
+	// ImageRegistryCA is the PEM certificate(s) of the CA that signed
+	// imageRegistry's serving certificate: containerd trusts it for that
+	// registry only (/etc/containerd/certs.d/HOST/), not system-wide.
+	ImageRegistryCA string `yaml:"imageRegistryCA,omitempty"`
 	// Overrides pins one artifact by name (kubelet, cni-plugins, ...).
 	Overrides map[string]ArtifactOverride `yaml:"overrides,omitempty"`
 	// AllowUnverified names artifacts that may be downloaded without a hash.

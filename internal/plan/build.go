@@ -61,6 +61,7 @@ func Build(inv *inventory.Inventory) (*Plan, error) {
 		DNSServiceIP:       e.DNSServiceIP,
 		VIP:                e.VIP,
 		Artifacts:          e.Artifacts,
+		Registry:           e.Registry,
 		Image:              e.Image,
 		Boot:               e.Boot,
 		Updates:            e.Updates,

@@ -48,6 +48,9 @@ type Plan struct {
 	Keepalived Keepalived
 	PKI        PKIOptions
 	Artifacts  catalog.Set // after mirror and overrides
+	// Registry is artifacts.imageRegistry's host and the CA containerd
+	// trusts for it (empty when the inventory sets none).
+	Registry inventory.Registry
 
 	// Overlays are cluster-wide Butane fragment paths, resolved against the inventory's folder.
 	Overlays []string

@@ -191,6 +191,13 @@ func (r *hostRenderer) components() error {
 		}
 		r.file(c.path, c.mode, data)
 	}
+	regFiles, err := RegistryFiles(r.p)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ContainerdCertsDir, err)
+	}
+	for _, f := range regFiles {
+		r.file(f.Path, modePublic, f.Data)
+	}
 	if r.p.Audit.Enabled {
 		data, err := AuditPolicy()
 		if err != nil {

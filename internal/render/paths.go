@@ -98,6 +98,8 @@ const (
 
 	ContainerdConfigFile = "/etc/containerd/config.toml"
 	ContainerdSocket     = "unix:///run/containerd/containerd.sock"
+	// ContainerdCertsDir holds per-registry hosts.toml and CA files.
+	ContainerdCertsDir = "/etc/containerd/certs.d"
 )
 
 // Ports every master uses.
