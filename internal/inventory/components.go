@@ -46,7 +46,7 @@ var ComponentTable = []ComponentSpec{
 	{Field: "apiServer", Name: "kube-apiserver", Binary: "kube-apiserver", Pod: true, Get: func(c Components) Component { return c.APIServer },
 		Needed: []string{"advertise-address", "secure-port", "authorization-mode", "authentication-config", "client-ca-file",
 			"tls-cert-file", "tls-private-key-file", "etcd-servers", "etcd-cafile", "etcd-certfile", "etcd-keyfile",
-			"kubelet-client-certificate", "kubelet-client-key", "proxy-client-cert-file", "proxy-client-key-file",
+			"kubelet-client-certificate", "kubelet-client-key", "kubelet-certificate-authority", "proxy-client-cert-file", "proxy-client-key-file",
 			"requestheader-client-ca-file", "requestheader-allowed-names", "service-account-issuer", "service-account-key-file",
 			"service-account-signing-key-file", "service-cluster-ip-range", "encryption-provider-config"},
 		// kube-apiserver refuses these next to --authentication-config and

@@ -172,6 +172,12 @@ func apiserverPod(p *plan.Plan, h plan.Host) (*corev1.Pod, error) {
 		{"etcd-keyfile", APIServerEtcdClientKey},
 		{"kubelet-client-certificate", APIServerKubeletClientCert},
 		{"kubelet-client-key", APIServerKubeletClientKey},
+		// Verify each kubelet's serving certificate (kign issues it from the
+		// cluster CA with the host's IP, which the apiserver dials first).
+		// "By default, the apiserver does not verify the kubelet's serving
+		// certificate ... use the --kubelet-certificate-authority flag"
+		// (kubernetes.io/docs/concepts/architecture/control-plane-node-communication).
+		{"kubelet-certificate-authority", CACert},
 		{"kubelet-preferred-address-types", "InternalIP,ExternalIP,Hostname"},
 		{"proxy-client-cert-file", FrontProxyClientCert},
 		{"proxy-client-key-file", FrontProxyClientKey},
