@@ -11,8 +11,8 @@ import (
 // crashLoopLimit: a container that has been restarted this often since a
 // wait began, without becoming healthy, fails the run at once (a broken
 // config does not heal). Restarts before the wait (the faults' own, each
-// with the kubelet's back-off) do not count.
-const crashLoopLimit = 4
+// with the kubelet's back-off: 10, 20, 40 s ...) do not count.
+const crashLoopLimit = 3
 
 // notReady lists what keeps the control plane from being ready: every
 // static pod of every host running with its probes passing (etcd /readyz,
@@ -28,19 +28,31 @@ func (r *run) notReady(ctx context.Context, base map[string]int) ([]string, erro
 			return nil, fmt.Errorf("host %s: the container stopped:\n%s", h.name, tailFile(h.console.Name(), 20))
 		default:
 		}
-		sts := podStatuses(h)
+		sts, kerr := kubeletPods(h)
+		if kerr != nil {
+			if !h.booted.IsZero() && time.Since(h.booted) > 2*time.Minute && strings.Contains(kerr.Error(), "connection refused") {
+				out, _ := inContainer(ctx, h, "systemctl", "status", "--no-pager", "--lines=20", "kubelet.service")
+				return nil, fmt.Errorf("host %s: the kubelet does not listen 2 minutes after boot:\n%s", h.name, indent(out))
+			}
+			// The kubelet is starting, or cannot authorize the request
+			// while no apiserver answers: wait.
+			waits = append(waits, fmt.Sprintf("%s: kubelet /pods: %v", h.name, kerr))
+			continue
+		}
 		if len(sts) == 0 && !h.booted.IsZero() && time.Since(h.booted) > 2*time.Minute {
 			out, _ := inContainer(ctx, h, "systemctl", "status", "--no-pager", "--lines=20", "kubelet.service")
 			jobs, _ := inContainer(ctx, h, "systemctl", "list-jobs", "--no-pager")
-			return nil, fmt.Errorf("host %s: the kubelet stand-in ran no pod 2 minutes after boot:\n%s\n%s", h.name, indent(out), indent(tail(jobs, 10)))
+			return nil, fmt.Errorf("host %s: the kubelet reported no static pod 2 minutes after boot:\n%s\n%s", h.name, indent(out), indent(tail(jobs, 10)))
 		}
 		for _, m := range manifestNames(h, h.manifests) {
 			s, ok := sts[m]
 			switch {
 			case !ok:
 				waits = append(waits, fmt.Sprintf("%s: %s not started", h.name, m))
-			case s.Reason == "ManifestInvalid":
-				return nil, fmt.Errorf("host %s: static pod %s refused: %s", h.name, m, s.Message)
+			case s.State == "waiting" && (s.Reason == "ErrImagePull" || s.Reason == "ImagePullBackOff" || s.Reason == "InvalidImageName"):
+				// The registry holds every image kign names; a pull that
+				// fails is a wrong or missing image, not a slow network.
+				return nil, fmt.Errorf("host %s: static pod %s: image pull failed: %s", h.name, m, s)
 			case !s.healthy() && s.Restarts-base[h.name+"/"+m] >= crashLoopLimit:
 				return nil, fmt.Errorf("host %s: static pod %s is crash-looping: %s\n%s", h.name, m, s, indent(podLog(h, m, 15)))
 			case !s.healthy():

@@ -20,12 +20,12 @@ import (
 // host is one inventory host of a run.
 type host struct {
 	hostInfo
-	ns       string // network namespace
-	dir      string // WORK/hosts/NAME
-	root     string // the Ignition-applied root, booted
-	ignState string // Ignition's cache and state files
-	state    string // podrun's statuses and container output (bound into the root)
-	ign      string // the host's config from kign
+	ns       string       // network namespace
+	dir      string       // WORK/hosts/NAME
+	root     string       // the Ignition-applied root, booted
+	ignState string       // Ignition's cache and state files
+	cgroups  *hostCgroups // this host's cgroup subtrees (while booted)
+	ign      string       // the host's config from kign
 	// manifests is the static pod folder (the kubelet config's staticPodPath).
 	manifests string
 	// kubeletBin and etcdctlBin are the binaries kign's kubelet.service and
@@ -44,12 +44,11 @@ type host struct {
 //
 //   - /etc/os-release (systemd-nspawn requires one; the OS image has it),
 //     the merged-/usr links bin, sbin, lib, lib64 (the OS image has them);
-//   - the drop-in below, which puts podrun (the kubelet stand-in) in place
-//     of the kubelet binary in kign's kubelet.service;
+//   - the drop-ins of runtime_test.go (writeRuntimeDropins) for what a
+//     container on this machine lacks and a machine has (cgroup v2, kernel
+//     settings, systemd-resolved's file);
 //   - a drop-in that lets systemd-sysctl.service write /proc/sys/net, the
-//     only writable part of /proc/sys in a container;
-//   - mount points under /kign-e2e for the binaries and podrun's state.
-const standinDropin = "90-kign-e2e-kubelet-standin.conf"
+//     only writable part of /proc/sys in a container.
 
 // prepareRoot adds the test-specific pieces to h.root after Ignition ran.
 func prepareRoot(h *host) error {
@@ -58,6 +57,11 @@ func prepareRoot(h *host) error {
 		return err
 	}
 	if err := writeIfMissing(filepath.Join(h.root, "etc/os-release"), osRelease, 0o644); err != nil {
+		return err
+	}
+	// Both OS images ship /etc/hosts (containerd copies it into every
+	// hostNetwork pod).
+	if err := writeIfMissing(filepath.Join(h.root, "etc/hosts"), []byte("127.0.0.1 localhost\n::1 localhost\n"), 0o644); err != nil {
 		return err
 	}
 	for _, l := range []string{"bin", "sbin", "lib", "lib64"} {
@@ -70,7 +74,7 @@ func prepareRoot(h *host) error {
 		}
 	}
 	// The kubelet reads staticPodPath from the file its --config flag
-	// names; podrun does the same, with the flag taken from kign's unit.
+	// names; the checks read the static pods' files there.
 	unit, err := os.ReadFile(filepath.Join(h.root, "etc/systemd/system/kubelet.service"))
 	if err != nil {
 		return fmt.Errorf("kubelet.service: %w", err)
@@ -90,15 +94,6 @@ func prepareRoot(h *host) error {
 		return fmt.Errorf("%s: no staticPodPath (%v)", kubeletConfig, err)
 	}
 	h.manifests = cfg.StaticPodPath
-	// podrun registers the Node as the kubelet does, with kign's flags.
-	var nodeFlags []string
-	for _, f := range []string{"kubeconfig", "hostname-override", "node-ip"} {
-		v := flagValue(string(unit), f)
-		if v == "" {
-			return fmt.Errorf("kubelet.service: ExecStart has no --%s flag", f)
-		}
-		nodeFlags = append(nodeFlags, "--"+f+"="+v)
-	}
 	h.kubeletBin = execBinary(string(unit))
 	netconf, err := os.ReadFile(filepath.Join(h.root, "etc/systemd/system/flannel-netconf.service"))
 	if err != nil {
@@ -108,24 +103,7 @@ func prepareRoot(h *host) error {
 	if h.kubeletBin == "" || h.etcdctlBin == "" {
 		return fmt.Errorf("kubelet.service or flannel-netconf.service: no ExecStart binary")
 	}
-	dropin := fmt.Sprintf(`# Written by kign's end-to-end test (e2e/boot_test.go), not by kign.
-# There is no container runtime on the test machine, so the kubelet cannot
-# run its static pods. podrun (e2e/podrun) stands in for it: it reads the
-# static pod folder from the kubelet's own --config file and runs each pod's
-# command with its hostPath volumes, probes and restart policy. The kubelet
-# binary that Ignition fetched is still run once, to prove it is there and
-# executes. podrun also registers the Node as the kubelet does, with the
-# kubelet's own kubeconfig, name, address and registerWithTaints.
-[Service]
-ExecStartPre=%s --version
-ExecStart=
-ExecStart=/kign-e2e/bin/podrun kubelet --config=%s %s --images=/kign-e2e/images --state=/kign-e2e/state
-`, h.kubeletBin, kubeletConfig, strings.Join(nodeFlags, " "))
-	d := filepath.Join(h.root, "etc/systemd/system/kubelet.service.d")
-	if err := os.MkdirAll(d, 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(d, standinDropin), []byte(dropin), 0o644); err != nil {
+	if err := writeRuntimeDropins(h.root, string(unit)); err != nil {
 		return err
 	}
 	// systemd-sysctl.service skips a read-only /proc/sys, which is what a
@@ -133,7 +111,7 @@ ExecStart=/kign-e2e/bin/podrun kubelet --config=%s %s --images=/kign-e2e/images 
 	// writable, so let it apply the sysctl.d files (kign's forwarding and
 	// bridge settings) there, as at a machine's boot. Kernel-wide keys
 	// stay read-only and systemd-sysctl ignores them.
-	d = filepath.Join(h.root, "etc/systemd/system/systemd-sysctl.service.d")
+	d := filepath.Join(h.root, "etc/systemd/system/systemd-sysctl.service.d")
 	if err := os.MkdirAll(d, 0o755); err != nil {
 		return err
 	}
@@ -182,12 +160,17 @@ func flagValue(unit, name string) string {
 const osImagePreset = `# Written by kign's end-to-end test (e2e/boot_test.go): the OS image's
 # policy. The network is configured before boot (by the test, as by the
 # initramfs on a machine); everything not enabled by Ignition stays off.
+enable kign-e2e-node.service
 disable *
 `
 
-// writeOSImage writes the /usr layer holding osImagePreset into dir, and
-// the image's own /usr/local link on Fedora CoreOS (see osLayout).
-func writeOSImage(dir, osName string) error {
+// writeOSImage writes the /usr layer holding osImagePreset into dir, the
+// node software (writeNodeSoftware), and the image's own /usr/local link
+// on Fedora CoreOS (see osLayout).
+func writeOSImage(dir, osName string, t *tools) error {
+	if err := writeNodeSoftware(dir, t); err != nil {
+		return err
+	}
 	d := filepath.Join(dir, "lib/systemd/system-preset")
 	if err := os.MkdirAll(d, 0o755); err != nil {
 		return err
@@ -228,8 +211,7 @@ type bootOptions struct {
 	nspawnDir string // unpacked systemd-container
 	usrExtra  string // laid over /usr (iptables, /usr/lib/modules)
 	osImage   string // laid over that: the OS image's preset policy
-	images    string // binaries the static pods run
-	podrunDir string // holds podrun
+	runID     string // names the hosts' cgroups
 }
 
 // boot starts h.root with systemd as PID 1 in h's network namespace.
@@ -253,9 +235,14 @@ func boot(h *host, o bootOptions) error {
 		return err
 	}
 	h.console = console
-	if err := os.MkdirAll(h.state, 0o755); err != nil {
+	// The container's systemd, the kubelet and runc get this host's own
+	// cgroup subtree in every hierarchy (made afresh at each boot).
+	h.cgroups.remove()
+	cg, err := makeHostCgroups("kign-e2e-" + o.runID + "-" + h.name)
+	if err != nil {
 		return err
 	}
+	h.cgroups = cg
 	args := []string{
 		"-D", h.root, "-b",
 		"--machine=" + h.name,
@@ -266,20 +253,27 @@ func boot(h *host, o bootOptions) error {
 		// VIP, flanneld makes its VXLAN device, systemd brings up lo.
 		"--capability=CAP_NET_ADMIN",
 		"--overlay-ro=/usr:" + o.usrExtra + ":" + o.osImage + ":/usr",
-		"--bind-ro=" + o.images + ":/kign-e2e/images",
-		"--bind-ro=" + o.podrunDir + ":/kign-e2e/bin",
-		"--bind=" + h.state + ":/kign-e2e/state",
+		// The kubelet reads /dev/kmsg (for OOM events) and exits without
+		// it; runc joins a session keyring for every container.
+		"--bind=/dev/kmsg", "--capability=CAP_SYSLOG", "--system-call-filter=@keyring",
+	}
+	args = append(args, cg.nspawnArgs()...)
+	args = append(args,
 		// Arguments for the container's systemd, which reads them as its
 		// kernel command line: no interactive first-boot wizard (an empty
 		// machine-id makes this boot a first boot, which applies presets).
 		"systemd.firstboot=off",
-	}
-	cmd := exec.Command(filepath.Join(o.nspawnDir, "usr/bin/systemd-nspawn"), args...)
+	)
+	// nspawn starts in the host's cgroups: a shell writes itself into each
+	// cgroup.procs, then becomes systemd-nspawn.
+	cmd := exec.Command("/bin/sh", append([]string{"-c", `for f in $KIGN_E2E_CGROUPS; do echo $$ > "$f" || exit 1; done; exec "$@"`, "sh",
+		filepath.Join(o.nspawnDir, "usr/bin/systemd-nspawn")}, args...)...)
 	cmd.Env = append(os.Environ(),
 		"LD_LIBRARY_PATH="+filepath.Join(o.nspawnDir, "usr/lib/x86_64-linux-gnu/systemd")+":"+filepath.Join(o.nspawnDir, "usr/lib/x86_64-linux-gnu"),
 		// /proc/sys/net is per network namespace: let the container's
 		// systemd-sysctl write it, as on a machine (the rest stays read-only).
-		"SYSTEMD_NSPAWN_API_VFS_WRITABLE=network")
+		"SYSTEMD_NSPAWN_API_VFS_WRITABLE=network",
+		"KIGN_E2E_CGROUPS="+strings.Join(cg.procsFiles(), " "))
 	cmd.Stdin = nil
 	cmd.Stdout, cmd.Stderr = console, console
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -23,27 +23,24 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// podStatus is podrun's per-container status (e2e/podrun Status).
+// podStatus is one static pod's container as the kubelet reports it.
 type podStatus struct {
-	Manifest   string `json:"manifest"`
-	Pod        string `json:"pod"`
-	Container  string `json:"container"`
-	State      string `json:"state"`
-	Reason     string `json:"reason"`
-	Message    string `json:"message"`
-	Restarts   int    `json:"restarts"`
-	Started    bool   `json:"started"`
-	Live       bool   `json:"live"`
-	Ready      bool   `json:"ready"`
-	ProbeError string `json:"probeError"`
+	Pod        string
+	State      string // running, waiting, terminated, or pending (no container yet)
+	Reason     string
+	Message    string
+	Restarts   int
+	Started    bool
+	Ready      bool
+	ProbeError string
 	LastExit   *struct {
-		Code   int    `json:"code"`
-		Reason string `json:"reason"`
-	} `json:"lastExit"`
+		Code   int
+		Reason string
+	}
 }
 
 func (s podStatus) healthy() bool {
-	return s.State == "running" && s.Started && s.Live && s.Ready
+	return s.State == "running" && s.Started && s.Ready
 }
 
 func (s podStatus) String() string {
@@ -51,39 +48,103 @@ func (s podStatus) String() string {
 	if s.Reason != "" {
 		b += " (" + s.Reason + ")"
 	}
-	b += fmt.Sprintf(" started=%v live=%v ready=%v restarts=%d", s.Started, s.Live, s.Ready, s.Restarts)
+	b += fmt.Sprintf(" started=%v ready=%v restarts=%d", s.Started, s.Ready, s.Restarts)
 	if s.LastExit != nil {
 		b += fmt.Sprintf(" lastExit=%d/%s", s.LastExit.Code, s.LastExit.Reason)
 	}
 	if s.Message != "" {
 		b += " message=" + strconv.Quote(s.Message)
 	}
-	if s.ProbeError != "" && !s.healthy() {
-		b += " probe=" + strconv.Quote(s.ProbeError)
-	}
 	return b
 }
 
-// podStatuses reads podrun's statuses of h, by pod name.
-func podStatuses(h *host) map[string]podStatus {
-	out := map[string]podStatus{}
-	files, _ := filepath.Glob(filepath.Join(h.state, "status", "*.json"))
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		var s podStatus
-		if json.Unmarshal(data, &s) == nil {
-			out[s.Pod] = s
-		}
+// kubeletHTTP reads the kubelets' /pods (set by generate): the
+// apiserver's kubelet client credential, the kubelets' serving
+// certificates verified against the cluster CA, from the hub namespace.
+var kubeletHTTP *http.Client
+
+func newKubeletHTTP(pkiDir, hubNS string) (*http.Client, error) {
+	cert, err := tls.LoadX509KeyPair(filepath.Join(pkiDir, "apiserver-kubelet-client.crt"), filepath.Join(pkiDir, "apiserver-kubelet-client.key"))
+	if err != nil {
+		return nil, err
 	}
+	caPEM, err := os.ReadFile(filepath.Join(pkiDir, "ca.crt"))
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("%s/ca.crt: no certificate", pkiDir)
+	}
+	return &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+		DialContext:     dialerIn(nsPath(hubNS)),
+		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+	}}, nil
+}
+
+// podStatuses reads h's static pods from its kubelet's /pods (which
+// reports them with the status the kubelet holds, also while no apiserver
+// answers), by the manifest's pod name (the kubelet appends the node's).
+// The kubelet authorizes the request through the apiserver (its cache
+// holds an answer for 5 minutes); when it cannot, the map is empty.
+func podStatuses(h *host) map[string]podStatus {
+	out, _ := kubeletPods(h)
 	return out
 }
 
-// podLog returns the last n lines of a static pod's output on h.
+// kubeletPods is podStatuses with the error of the kubelet's answer.
+func kubeletPods(h *host) (map[string]podStatus, error) {
+	out := map[string]podStatus{}
+	if kubeletHTTP == nil {
+		return out, fmt.Errorf("no kubelet client yet")
+	}
+	resp, err := kubeletHTTP.Get("https://" + net.JoinHostPort(h.ip.String(), "10250") + "/pods")
+	if err != nil {
+		return out, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return out, fmt.Errorf("%s: GET /pods: %s", h.name, resp.Status)
+	}
+	var pods corev1.PodList
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&pods); err != nil {
+		return out, err
+	}
+	for _, p := range pods.Items {
+		if p.Annotations["kubernetes.io/config.source"] != "file" {
+			continue
+		}
+		name := strings.TrimSuffix(p.Name, "-"+p.Spec.NodeName)
+		s := podStatus{Pod: name, State: "pending"}
+		if len(p.Status.ContainerStatuses) > 0 {
+			cs := p.Status.ContainerStatuses[0]
+			s.Restarts, s.Ready = int(cs.RestartCount), cs.Ready
+			s.Started = cs.Started != nil && *cs.Started
+			switch {
+			case cs.State.Running != nil:
+				s.State = "running"
+			case cs.State.Waiting != nil:
+				s.State, s.Reason, s.Message = "waiting", cs.State.Waiting.Reason, cs.State.Waiting.Message
+			case cs.State.Terminated != nil:
+				s.State, s.Reason, s.Message = "terminated", cs.State.Terminated.Reason, cs.State.Terminated.Message
+			}
+			if t := cs.LastTerminationState.Terminated; t != nil {
+				s.LastExit = &struct {
+					Code   int
+					Reason string
+				}{int(t.ExitCode), t.Reason}
+			}
+		}
+		out[name] = s
+	}
+	return out, nil
+}
+
+// podLog returns the last n lines of a static pod's container logs on h
+// (the kubelet's files under /var/log/pods).
 func podLog(h *host, pod string, n int) string {
-	files, _ := filepath.Glob(filepath.Join(h.state, "logs", pod+".*.log"))
+	files, _ := filepath.Glob(filepath.Join(h.root, "var/log/pods", "kube-system_"+pod+"-"+h.name+"_*", "*", "*.log"))
+	sort.Strings(files)
 	var b strings.Builder
 	for _, f := range files {
 		b.WriteString(tailFile(f, n))

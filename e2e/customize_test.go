@@ -23,10 +23,10 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// binaryOf is the process of each customizable static pod (the kubelet
-// is the stand-in here, so its flags are not checked).
+// binaryOf is the process of each customizable component.
 var binaryOf = map[string]string{
-	"etcd": "etcd", "apiServer": "kube-apiserver", "controllerManager": "kube-controller-manager",
+	"kubelet": "kubelet",
+	"etcd":    "etcd", "apiServer": "kube-apiserver", "controllerManager": "kube-controller-manager",
 	"scheduler": "kube-scheduler", "kubeProxy": "kube-proxy", "keepalived": "keepalived",
 }
 

@@ -289,8 +289,8 @@ func (r *run) reprovision(ctx context.Context) error {
 	return nil
 }
 
-// rebuildRoot removes h's root, Ignition state and podrun state (a wiped
-// disk, and /run gone with the power) and applies h's config again.
+// rebuildRoot removes h's root and Ignition state (a wiped disk) and
+// applies h's config again.
 func (r *run) rebuildRoot(h *host) error {
 	if h.console != nil {
 		h.console.Close()
@@ -298,7 +298,7 @@ func (r *run) rebuildRoot(h *host) error {
 	for _, m := range mountsUnder(h.dir) {
 		syscall.Unmount(m, syscall.MNT_DETACH)
 	}
-	for _, d := range []string{h.root, h.ignState, h.state} {
+	for _, d := range []string{h.root, h.ignState} {
 		if err := os.RemoveAll(d); err != nil {
 			return err
 		}
@@ -355,11 +355,6 @@ func (r *run) powerCycle(ctx context.Context) error {
 	for _, h := range r.hosts {
 		if h.console != nil {
 			h.console.Close()
-		}
-		// podrun's statuses are the stand-in kubelet's runtime state, gone
-		// with the power as /run is.
-		if err := os.RemoveAll(h.state); err != nil {
-			return err
 		}
 	}
 	t0 := time.Now()

@@ -20,10 +20,11 @@ import (
 )
 
 var (
-	flagHosts = flag.String("hosts", "", "inventory to test end to end (make e2e HOSTS=...); the tests are skipped without it")
-	flagKign  = flag.String("kign", "", "kign binary (default: built from the repository)")
-	flagWork  = flag.String("work", "/var/tmp", "folder for the run's work folder (roots of every host)")
-	flagKeep  = flag.Bool("keep", false, "keep the work folder (namespaces, processes and mounts are always removed)")
+	flagHosts    = flag.String("hosts", "", "inventory to test end to end (make e2e HOSTS=...); the tests are skipped without it")
+	flagKign     = flag.String("kign", "", "kign binary (default: built from the repository)")
+	flagWork     = flag.String("work", "/var/tmp", "folder for the run's work folder (roots of every host)")
+	flagKeep     = flag.Bool("keep", false, "keep the work folder (namespaces, processes and mounts are always removed)")
+	flagSlowDone = flag.Bool("slow-done", false, "the slowest scenarios (three VIP failovers, snapshot and restore) ran on another inventory of this run: one failover and no restore here")
 )
 
 func setup(t *testing.T) (options, context.Context) {
@@ -46,7 +47,7 @@ func setup(t *testing.T) (options, context.Context) {
 		// go test runs in e2e/; a relative -hosts is relative to the repository.
 		hosts = filepath.Join(repo, *flagHosts)
 	}
-	o := options{repo: repo, hosts: hosts, kign: *flagKign, work: *flagWork, keep: *flagKeep, progress: os.Stdout}
+	o := options{repo: repo, hosts: hosts, kign: *flagKign, work: *flagWork, keep: *flagKeep, slowDone: *flagSlowDone, progress: os.Stdout}
 	ctx, cancel := context.WithCancel(context.Background())
 	if d, ok := t.Deadline(); ok {
 		// Leave time to tear down before go test's own timeout kills us.
@@ -101,10 +102,30 @@ func TestE2E(t *testing.T) {
 // flags name (the etcd client key) must fail the run, with a message that
 // names the missing path, as it would fail on a machine.
 func TestHarnessCatchesUnmountedPath(t *testing.T) {
-	o, ctx := setup(t)
-	const pod = "kube-apiserver"
 	const path = "/etc/kubernetes/pki/apiserver-etcd-client.key"
-	first := ""
+	harnessMustFail(t, "kube-apiserver", "a missing hostPath mount", func(p *corev1.Pod) (string, error) {
+		return path, dropMount(p, path)
+	})
+}
+
+// TestHarnessCatchesMissingImage is the harness's test of what only the
+// real kubelet and runtime see: master 0's kube-scheduler names a tag the
+// registry does not hold (as a mistyped image in kign's catalog would);
+// the pull must fail and fail the run, naming the host, pod and image.
+func TestHarnessCatchesMissingImage(t *testing.T) {
+	harnessMustFail(t, "kube-scheduler", "an image the registry does not hold", func(p *corev1.Pod) (string, error) {
+		c := &p.Spec.Containers[0]
+		c.Image = c.Image[:strings.LastIndex(c.Image, ":")] + ":kign-e2e-missing"
+		return c.Image, nil
+	})
+}
+
+// harnessMustFail breaks the first host's static pod pod with breakPod,
+// which returns what the failure must name; the run must fail, naming the
+// host, the pod and that.
+func harnessMustFail(t *testing.T, pod, what string, breakPod func(*corev1.Pod) (string, error)) {
+	o, ctx := setup(t)
+	first, want := "", ""
 	o.stopAfterReady = true
 	o.mutate = func(host string, ign []byte) ([]byte, error) {
 		if first == "" {
@@ -113,22 +134,48 @@ func TestHarnessCatchesUnmountedPath(t *testing.T) {
 		if host != first {
 			return ign, nil
 		}
-		return dropMount(ign, pod, path)
+		return editManifest(ign, pod, func(p *corev1.Pod) (err error) {
+			want, err = breakPod(p)
+			return err
+		})
 	}
 	_, err := runE2E(t, ctx, o)
 	if err == nil {
-		t.Fatalf("the run passed with %s's %s missing the mount of %s", first, pod, path)
+		t.Fatalf("the run passed with %s (%s) in %s's %s", what, want, first, pod)
 	}
 	msg := err.Error()
-	if !strings.Contains(msg, first) || !strings.Contains(msg, pod) || !strings.Contains(msg, path) {
-		t.Fatalf("the run failed, but not for the broken mount:\n%v", err)
+	if !strings.Contains(msg, first) || !strings.Contains(msg, pod) || !strings.Contains(msg, want) {
+		t.Fatalf("the run failed, but not for %s (%s):\n%v", what, want, err)
 	}
-	fmt.Printf("e2e: harness check: a missing hostPath mount failed the run as expected:\n%s\n", tail(msg, 6))
+	fmt.Printf("e2e: harness check: %s failed the run as expected:\n%s\n", what, tail(msg, 6))
 }
 
-// dropMount removes the volume mount of path (and its volume) from the
-// static pod manifest of pod in an Ignition config.
-func dropMount(ign []byte, pod, path string) ([]byte, error) {
+// dropMount removes the volume mount of path (and its volume) from p.
+func dropMount(p *corev1.Pod, path string) error {
+	c := &p.Spec.Containers[0]
+	found := false
+	for i, m := range c.VolumeMounts {
+		if m.MountPath == path {
+			c.VolumeMounts = append(c.VolumeMounts[:i], c.VolumeMounts[i+1:]...)
+			found = true
+			break
+		}
+	}
+	if !found {
+		return fmt.Errorf("%s has no mount of %s", p.Name, path)
+	}
+	for i, v := range p.Spec.Volumes {
+		if v.HostPath != nil && v.HostPath.Path == path {
+			p.Spec.Volumes = append(p.Spec.Volumes[:i], p.Spec.Volumes[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+
+// editManifest changes the static pod manifest of pod in an Ignition
+// config with edit.
+func editManifest(ign []byte, pod string, edit func(*corev1.Pod) error) ([]byte, error) {
 	var cfg map[string]any
 	if err := json.Unmarshal(ign, &cfg); err != nil {
 		return nil, err
@@ -153,23 +200,8 @@ func dropMount(ign []byte, pod, path string) ([]byte, error) {
 		if err := yaml.Unmarshal(du.Data, &p); err != nil {
 			return nil, err
 		}
-		c := &p.Spec.Containers[0]
-		found := false
-		for i, m := range c.VolumeMounts {
-			if m.MountPath == path {
-				c.VolumeMounts = append(c.VolumeMounts[:i], c.VolumeMounts[i+1:]...)
-				found = true
-				break
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("%s has no mount of %s", pod, path)
-		}
-		for i, v := range p.Spec.Volumes {
-			if v.HostPath != nil && v.HostPath.Path == path {
-				p.Spec.Volumes = append(p.Spec.Volumes[:i], p.Spec.Volumes[i+1:]...)
-				break
-			}
+		if err := edit(&p); err != nil {
+			return nil, err
 		}
 		data, err := yaml.Marshal(&p)
 		if err != nil {

@@ -5,27 +5,32 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
 // Faults are made the way an operator stops a static pod: by moving its
-// manifest out of the static pod folder (the kubelet, here podrun, stops
-// the pod) and back (it starts again).
+// manifest out of the static pod folder (the kubelet stops the pod) and
+// back (it starts again).
 
 func stoppedPath(h *host, pod string) string {
 	return filepath.Join(h.root, filepath.Dir(h.manifests), pod+".yaml.e2e-stopped")
 }
 
 // stopPod removes pod's manifest from h's static pod folder and waits until
-// the stand-in has stopped it.
+// the kubelet has stopped it: its /pods no longer lists the pod and no
+// process of the pod's command (named as the pod) is left.
 func stopPod(ctx context.Context, h *host, pod string) error {
 	if err := os.Rename(filepath.Join(h.root, h.manifests, pod+".yaml"), stoppedPath(h, pod)); err != nil {
 		return err
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, ok := podStatuses(h)[pod]; !ok {
-			return nil
+		sts, err := kubeletPods(h)
+		if _, ok := sts[pod]; err == nil && !ok {
+			if _, err := pidOf(ctx, h, pod); err != nil && strings.Contains(err.Error(), "no "+pod+" process") {
+				return nil
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -72,7 +72,7 @@ func TestWriteInventoryCopy(t *testing.T) {
 	src := filepath.Join(dir, "in.yaml")
 	os.WriteFile(src, []byte("# keep me\ncluster:\n  name: x\nartifacts:\n  mirror: http://old\n  allowUnverified: [flanneld]\n"), 0o644)
 	dst := filepath.Join(dir, "out.yaml")
-	if err := writeInventoryCopy(src, dst, "http://10.0.0.9:8080/kign", map[string]string{"kubelet": "ab", "etcd": "cd"}, []string{"kubelet", "etcd"}); err != nil {
+	if err := writeInventoryCopy(src, dst, "http://10.0.0.9:8080/kign", map[string]string{"kubelet": "ab", "etcd": "cd"}, []string{"kubelet", "etcd"}, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(dst)
@@ -134,7 +134,7 @@ func TestDropMount(t *testing.T) {
 	ign, _ := json.Marshal(map[string]any{"ignition": map[string]any{"version": "3.5.0"}, "storage": map[string]any{"files": []any{
 		map[string]any{"path": "/etc/kubernetes/manifests/kube-apiserver.yaml", "contents": map[string]any{"source": dataurl.New(manifest, "text/plain").String()}},
 	}}})
-	out, err := dropMount(ign, "kube-apiserver", "/a")
+	out, err := editManifest(ign, "kube-apiserver", func(p *corev1.Pod) error { return dropMount(p, "/a") })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestDropMount(t *testing.T) {
 	if m := got.Spec.Containers[0].VolumeMounts; len(m) != 1 || m[0].MountPath != "/b" || len(got.Spec.Volumes) != 1 {
 		t.Fatalf("dropMount left %+v", got.Spec)
 	}
-	if _, err := dropMount(ign, "kube-apiserver", "/nope"); err == nil {
+	if _, err := editManifest(ign, "kube-apiserver", func(p *corev1.Pod) error { return dropMount(p, "/nope") }); err == nil {
 		t.Fatal("dropMount of an unmounted path succeeded")
 	}
 }
@@ -164,5 +164,24 @@ func TestExecBinary(t *testing.T) {
 	unit := "[Service]\nExecStartPre=/usr/bin/mkdir -p /x\nExecStart=/usr/local/bin/kubelet \\\n  --config=/var/lib/kubelet/config.yaml\n"
 	if got := execBinary(unit); got != "/usr/local/bin/kubelet" {
 		t.Fatalf("execBinary = %q", got)
+	}
+}
+
+func TestExecStart(t *testing.T) {
+	unit := "[Service]\nExecStartPre=/usr/bin/mkdir -p /x\nExecStart=/usr/local/bin/kubelet \\\n  --config=/var/lib/kubelet/config.yaml \\\n  --node-ip=10.0.0.1\nRestart=always\n"
+	if got, want := execStart(unit), "/usr/local/bin/kubelet --config=/var/lib/kubelet/config.yaml --node-ip=10.0.0.1"; got != want {
+		t.Fatalf("execStart = %q, want %q", got, want)
+	}
+}
+
+func TestImageTag(t *testing.T) {
+	for ref, want := range map[string]string{
+		"10.0.0.9:5000/coredns/coredns:v1.14.2": "v1.14.2",
+		"registry.k8s.io/etcd:3.6.14-0":         "3.6.14-0",
+		"10.0.0.9:5000/pause":                   "",
+	} {
+		if got := imageTag(ref); got != want {
+			t.Errorf("imageTag(%q) = %q, want %q", ref, got, want)
+		}
 	}
 }

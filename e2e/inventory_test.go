@@ -180,7 +180,13 @@ func kignArtifacts(kign, hosts string) (string, []artifact, error) {
 // writeInventoryCopy writes hosts.yaml with artifacts.mirror set to mirror
 // and artifacts.overrides.<name>.sha256 set to sums, everything else as in
 // the original (comments included): the air-gapped site's inventory.
-func writeInventoryCopy(src, dst, mirror string, sums map[string]string, names []string) error {
+//
+// With registry set, artifacts.imageRegistry and imageRegistryCA point at
+// the test's registry, and kube-proxy's conntrack.maxPerCore is 0 (as kind
+// sets it): a host's network namespace here is not the initial one, where
+// alone nf_conntrack_max can be written, and kube-proxy exits when its
+// write fails; the machine's value must not change anyway.
+func writeInventoryCopy(src, dst, mirror string, sums map[string]string, names []string, registry string, registryCA []byte) error {
 	doc, root, err := readDoc(src)
 	if err != nil {
 		return err
@@ -198,6 +204,25 @@ func writeInventoryCopy(src, dst, mirror string, sums map[string]string, names [
 		mapSet(ov, n, e)
 	}
 	mapSet(arts, "overrides", ov)
+	if registry != "" {
+		mapSet(arts, "imageRegistry", &yaml.Node{Kind: yaml.ScalarNode, Value: registry})
+		mapSet(arts, "imageRegistryCA", &yaml.Node{Kind: yaml.ScalarNode, Style: yaml.LiteralStyle, Value: string(registryCA)})
+		cl := mapGet(root, "cluster")
+		if cl == nil {
+			return fmt.Errorf("%s: no cluster", src)
+		}
+		path := []string{"components", "kubeProxy", "config", "conntrack"}
+		m := cl
+		for _, k := range path {
+			next := mapGet(m, k)
+			if next == nil {
+				next = &yaml.Node{Kind: yaml.MappingNode}
+				mapSet(m, k, next)
+			}
+			m = next
+		}
+		mapSet(m, "maxPerCore", &yaml.Node{Kind: yaml.ScalarNode, Value: "0", Tag: "!!int"})
+	}
 	if err := absAddons(root, src); err != nil {
 		return err
 	}

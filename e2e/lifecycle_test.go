@@ -78,7 +78,11 @@ func (r *run) lifecycle(ctx context.Context) error {
 	}
 	etcdVersion, flannelVersion := componentVersions(arts)
 	r.logf("lifecycle: getting tools for Kubernetes %s", version)
-	t2, err := getTools(r.o.repo, version, etcdVersion, flannelVersion, r.o.progress)
+	corednsVersion, err := corednsVersionOf(r.o.kign, variant)
+	if err != nil {
+		return err
+	}
+	t2, err := getTools(r.o.repo, version, etcdVersion, flannelVersion, corednsVersion, r.o.progress)
 	if err != nil {
 		return err
 	}
@@ -90,7 +94,14 @@ func (r *run) lifecycle(ctx context.Context) error {
 		return err
 	}
 	inv := filepath.Join(r.dir, "hosts.yaml")
-	if err := writeInventoryCopy(variant, inv, r.mirrorURL, sums, names); err != nil {
+	if err := writeInventoryCopy(variant, inv, r.mirrorURL, sums, names, r.reg.addr, r.reg.caPEM); err != nil {
+		return err
+	}
+	rows, err := kignImages(r.o.kign, inv)
+	if err != nil {
+		return err
+	}
+	if err := r.pushImages(context.Background(), r.reg, t2, rows); err != nil {
 		return err
 	}
 	_, mirrored, err := kignArtifacts(r.o.kign, inv)
@@ -119,12 +130,7 @@ func (r *run) lifecycle(ctx context.Context) error {
 		}
 	}
 	r.logf("lifecycle: kign gen for %s with %s added lists %s to reprovision, then %s to boot", version, added.name, strings.Join(old, ", "), added.name)
-	images := filepath.Join(r.dir, "images-"+version)
-	if err := makeImages(images, t2); err != nil {
-		return err
-	}
 	opts := r.bootOpts
-	opts.images = images
 
 	// Upgrade: each master is shut down (a planned stop), reprovisioned with
 	// its new config and booted, one at a time, while a client reads
@@ -149,7 +155,7 @@ func (r *run) lifecycle(ctx context.Context) error {
 		return err
 	}
 	h := &host{hostInfo: added, ns: r.net.hosts[len(r.net.hosts)-1], dir: filepath.Join(r.dir, "hosts", added.name)}
-	h.root, h.ignState, h.state = filepath.Join(h.dir, "root"), filepath.Join(h.dir, "ignition"), filepath.Join(h.dir, "state")
+	h.root, h.ignState = filepath.Join(h.dir, "root"), filepath.Join(h.dir, "ignition")
 	h.ign = filepath.Join(r.out, added.name+".ign")
 	if err := os.MkdirAll(h.dir, 0o755); err != nil {
 		return err

@@ -24,12 +24,14 @@ import (
 // tools are the real components, as hack/e2e-tools.sh reports them.
 type tools struct {
 	Ignition, EtcdDir, EtcdVersion, K8sDir, K8sBuilt, FlannelDir, NspawnDir, CNIDir, UsrExtra, FlannelCNI, Keepalived string
+	// The node software of the OS image and the registry and CoreDNS.
+	ContainerdDir, Runc, Registry, CoreDNS string
 }
 
 // getTools runs hack/e2e-tools.sh (cached builds; minutes on a cold cache).
-func getTools(repo, k8sVersion, etcdVersion, flannelVersion string, log io.Writer) (*tools, error) {
+func getTools(repo, k8sVersion, etcdVersion, flannelVersion, corednsVersion string, log io.Writer) (*tools, error) {
 	cmd := exec.Command(filepath.Join(repo, "hack/e2e-tools.sh"), k8sVersion, etcdVersion)
-	cmd.Env = append(os.Environ(), "E2E_FLANNEL_VERSION="+flannelVersion)
+	cmd.Env = append(os.Environ(), "E2E_FLANNEL_VERSION="+flannelVersion, "E2E_COREDNS_VERSION="+corednsVersion)
 	cmd.Stderr = log
 	out, err := cmd.Output()
 	if err != nil {
@@ -40,6 +42,7 @@ func getTools(repo, k8sVersion, etcdVersion, flannelVersion string, log io.Write
 		"IGNITION": &t.Ignition, "ETCD_DIR": &t.EtcdDir, "ETCD_VERSION": &t.EtcdVersion,
 		"K8S_DIR": &t.K8sDir, "K8S_BUILT": &t.K8sBuilt, "FLANNEL_DIR": &t.FlannelDir,
 		"NSPAWN_DIR": &t.NspawnDir, "CNI_DIR": &t.CNIDir, "USR_EXTRA": &t.UsrExtra, "FLANNEL_CNI": &t.FlannelCNI, "KEEPALIVED": &t.Keepalived,
+		"CONTAINERD_DIR": &t.ContainerdDir, "RUNC": &t.Runc, "REGISTRY": &t.Registry, "COREDNS": &t.CoreDNS,
 	}
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
@@ -78,6 +81,9 @@ func mirrorFiles(t *tools, arts []artifact, dir string) (map[string]string, erro
 			}
 			var files []tarEntry
 			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), ".") {
+					continue
+				}
 				files = append(files, tarEntry{name: "./" + e.Name(), src: filepath.Join(t.CNIDir, e.Name())})
 			}
 			p := filepath.Join(dir, "cni-plugins.tgz")

@@ -28,8 +28,8 @@ const kubeletClientLink = "/var/lib/kubelet/pki/kubelet-client-current.pem"
 // (through the link kubelet.conf names), the CSR the kubelet's
 // certificate manager makes to renew it, and checks that the
 // controller-manager approves and signs it by itself: the renewal path
-// works with kign's RBAC and signing keys. (The stand-in kubelet does not
-// rotate; the real kubelet's manager is upstream's.)
+// works with kign's RBAC and signing keys, without waiting the 70-90% of
+// the certificate's life after which the kubelet's manager renews it.
 func (r *run) assertKubeletRenewal(ctx context.Context) error {
 	h := r.hosts[0]
 	link := filepath.Join(h.root, kubeletClientLink)

@@ -28,6 +28,10 @@ type options struct {
 	mutate func(host string, ign []byte) ([]byte, error)
 	// stopAfterReady ends the run after the control plane check.
 	stopAfterReady bool
+	// slowDone: the slowest scenarios ran on another inventory of this
+	// run (hack/e2e-run.sh), so this one makes one VIP failover instead of
+	// three and skips the snapshot restore (the same script on every OS).
+	slowDone bool
 	// upgradeFrom, if set, starts the cluster on this Kubernetes version
 	// and runs the lifecycle (lifecycle_test.go) instead of the checks.
 	upgradeFrom string
@@ -41,6 +45,7 @@ type run struct {
 	net    network
 	tools  *tools
 	mirror *mirror
+	reg    *registry
 	hosts  []*host
 	out    string
 	admin  *adminClient
@@ -113,9 +118,13 @@ func (r *run) execute(ctx context.Context) error {
 		return err
 	}
 	etcdVersion, flannelVersion := componentVersions(arts)
-	r.logf("getting tools for Kubernetes %s, etcd %s, flannel %s (hack/e2e-tools.sh)", version, etcdVersion, flannelVersion)
+	corednsVersion, err := corednsVersionOf(r.o.kign, r.o.hosts)
+	if err != nil {
+		return err
+	}
+	r.logf("getting tools for Kubernetes %s, etcd %s, flannel %s, CoreDNS %s (hack/e2e-tools.sh)", version, etcdVersion, flannelVersion, corednsVersion)
 	t0 := time.Now()
-	if r.tools, err = getTools(r.o.repo, version, etcdVersion, flannelVersion, r.o.progress); err != nil {
+	if r.tools, err = getTools(r.o.repo, version, etcdVersion, flannelVersion, corednsVersion, r.o.progress); err != nil {
 		return err
 	}
 	r.logf("tools ready in %.0f s: Ignition %s, Kubernetes %s (kign plans %s), etcd %s",
@@ -171,8 +180,14 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.assertAll(ctx); err != nil {
 		return err
 	}
+	if err := r.assertCluster(ctx); err != nil {
+		return err
+	}
 	if r.o.stopAfterReady {
 		return nil
+	}
+	if err := r.hostReboot(ctx); err != nil {
+		return err
 	}
 	if err := r.faultsVIP(ctx); err != nil {
 		return err
@@ -188,7 +203,9 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	// Day 2 (README "Day 2"): restore first, so that the reprovision and
 	// the power cycle run on a restored cluster too.
-	if err := r.snapshotRestore(ctx); err != nil {
+	if r.o.slowDone {
+		r.logf("snapshot and restore: not repeated here (it ran on the run's first inventory)")
+	} else if err := r.snapshotRestore(ctx); err != nil {
 		return err
 	}
 	if err := r.reprovision(ctx); err != nil {
@@ -207,8 +224,11 @@ func (r *run) generate(arts []artifact) error {
 	const port = 8080
 	mirrorURL := fmt.Sprintf("http://%s:%d/kign", r.net.mirror, port)
 	r.mirrorURL = mirrorURL
+	if r.reg, err = startRegistry(r.tools.Registry, filepath.Join(r.dir, "registry"), r.net.hub, r.net.mirror); err != nil {
+		return err
+	}
 	inv := filepath.Join(r.dir, "hosts.yaml")
-	if err := writeInventoryCopy(r.o.hosts, inv, mirrorURL, sums, names); err != nil {
+	if err := writeInventoryCopy(r.o.hosts, inv, mirrorURL, sums, names, r.reg.addr, r.reg.caPEM); err != nil {
 		return err
 	}
 	_, mirrored, err := kignArtifacts(r.o.kign, inv)
@@ -234,14 +254,28 @@ func (r *run) generate(arts []artifact) error {
 	for _, p := range list {
 		r.logf("  %s", p)
 	}
+	rows, err := kignImages(r.o.kign, inv)
+	if err != nil {
+		return err
+	}
+	if err := r.pushImages(context.Background(), r.reg, r.tools, rows); err != nil {
+		return err
+	}
+	r.logf("registry https://%s (its own CA, given as artifacts.imageRegistryCA) holds %d images built here:", r.reg.addr, len(rows)+1)
+	for _, row := range rows {
+		r.logf("  %s", row.ref)
+	}
 	r.out = filepath.Join(r.dir, "out")
 	if _, err := r.kignGen(inv); err != nil {
+		return err
+	}
+	if kubeletHTTP, err = newKubeletHTTP(filepath.Join(r.dir, "pki"), r.net.hub); err != nil {
 		return err
 	}
 	r.logf("kign gen --hosts %s: %d configs", inv, len(r.c.hosts))
 	for i, hi := range r.c.hosts {
 		h := &host{hostInfo: hi, ns: r.net.hosts[i], dir: filepath.Join(r.dir, "hosts", hi.name)}
-		h.root, h.ignState, h.state = filepath.Join(h.dir, "root"), filepath.Join(h.dir, "ignition"), filepath.Join(h.dir, "state")
+		h.root, h.ignState = filepath.Join(h.dir, "root"), filepath.Join(h.dir, "ignition")
 		h.ign = filepath.Join(r.out, hi.name+".ign")
 		if err := os.MkdirAll(h.dir, 0o755); err != nil {
 			return err
@@ -327,25 +361,11 @@ func (r *run) applyAll() error {
 
 // bootAll boots every root with systemd-nspawn.
 func (r *run) bootAll() error {
-	images := filepath.Join(r.dir, "images")
-	bin := filepath.Join(r.dir, "podrun")
-	if err := makeImages(images, r.tools); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(bin, 0o755); err != nil {
-		return err
-	}
-	cmd := exec.Command("go", "build", "-o", filepath.Join(bin, "podrun"), "./podrun")
-	cmd.Dir = filepath.Join(r.o.repo, "e2e")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./e2e/podrun: %v\n%s", err, out)
-	}
 	osImage := filepath.Join(r.dir, "os-image/usr")
-	if err := writeOSImage(osImage, r.c.os); err != nil {
+	if err := writeOSImage(osImage, r.c.os, r.tools); err != nil {
 		return err
 	}
-	r.bootOpts = bootOptions{nspawnDir: r.tools.NspawnDir, usrExtra: r.tools.UsrExtra, osImage: osImage, images: images, podrunDir: bin}
+	r.bootOpts = bootOptions{nspawnDir: r.tools.NspawnDir, usrExtra: r.tools.UsrExtra, osImage: osImage, runID: r.net.id}
 	r.booted = time.Now()
 	for _, h := range r.hosts {
 		if err := boot(h, r.bootOpts); err != nil {
@@ -356,23 +376,18 @@ func (r *run) bootAll() error {
 	return nil
 }
 
-// makeImages fills dir with the binaries the static pods' images stand
-// for: the control plane of t's Kubernetes build and etcd.
-func makeImages(dir string, t *tools) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+// corednsVersionOf is the tag of the CoreDNS image kign names for hosts.
+func corednsVersionOf(kign, hosts string) (string, error) {
+	rows, err := kignImages(kign, hosts)
+	if err != nil {
+		return "", err
 	}
-	for _, b := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"} {
-		if err := linkOrCopy(filepath.Join(t.K8sDir, b), filepath.Join(dir, b)); err != nil {
-			return err
+	for _, row := range rows {
+		if row.name == "coredns" {
+			return imageTag(row.ref), nil
 		}
 	}
-	for _, b := range []string{"etcd", "etcdctl"} {
-		if err := linkOrCopy(filepath.Join(t.EtcdDir, b), filepath.Join(dir, b)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return "", fmt.Errorf("kign artifacts --hosts %s names no coredns image", hosts)
 }
 
 // localArtifacts builds in dir the files the mirror serves for arts from

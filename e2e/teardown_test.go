@@ -28,7 +28,11 @@ func (r *run) teardown() []error {
 		}()
 	}
 	wg.Wait()
+	for _, h := range append(append([]*host(nil), r.hosts...), r.retired...) {
+		errs = append(errs, h.cgroups.remove()...)
+	}
 	r.mirror.close()
+	r.reg.close()
 	errs = append(errs, r.net.destroy()...)
 	if r.dir != "" {
 		for _, m := range mountsUnder(r.dir) {

@@ -7,8 +7,9 @@
 # in its own network namespace, and the control plane must come up, hold the
 # VIP and survive an apiserver and an etcd fault. See e2e/README.md.
 #
-# --selftest also runs the harness's own test on the first inventory: a
-# config with one hostPath mount removed must fail the run.
+# --selftest also runs the harness's own tests on the first inventory: a
+# config with one hostPath mount removed, and one naming an image the
+# registry does not hold, must each fail the run.
 # --lifecycle=VERSION also runs the lifecycle test on the first inventory:
 # a cluster made on VERSION (the minor before the inventory's) is upgraded
 # by reprovisioning its masters one at a time, a master is added and one
@@ -78,14 +79,19 @@ run() { # run TEST INVENTORY [ARG...]
 		summary+=("FAIL $1 $2 ($((SECONDS - t0)) s)")
 		status=1
 	fi
-	while IFS= read -r l; do summary+=("    $l"); done < <(grep -E '^e2e: (control plane ready in|VIP failover in|planned stop: [0-9]|false failovers:|etcd member loss tolerated|snapshot and restore:|reprovision:|power cycle:|upgrade:|add:|remove:)' "$log" || true)
+	while IFS= read -r l; do summary+=("    $l"); done < <(grep -E '^e2e: (control plane ready in|all nodes Ready in|pod network:|service and DNS|host reboot|VIP failover in|planned stop: [0-9]|false failovers:|etcd member loss tolerated|snapshot and restore:|reprovision:|power cycle:|upgrade:|add:|remove:)' "$log" || true)
 	rm -f "$log"
 }
+# The slowest scenarios (three VIP failovers, the snapshot restore) run on
+# the first inventory only; the others make one failover.
+slow=
 for h in "${hosts[@]}"; do
-	run TestE2E "$h"
+	run TestE2E "$h" $slow
+	slow=-slow-done
 done
 if ((selftest)); then
 	run TestHarnessCatchesUnmountedPath "${hosts[0]}"
+	run TestHarnessCatchesMissingImage "${hosts[0]}"
 fi
 if [[ -n $lifecycle ]]; then
 	run TestE2ELifecycle "${hosts[0]}" -upgrade-from="$lifecycle"

@@ -234,21 +234,88 @@ fi
 echo "FLANNEL_DIR=$fl_dir"
 
 # --- the flannel CNI plugin ---
-# github.com/flannel-io/cni-plugin is not served by the module proxy. Its
-# origin, plugins/meta/flannel of containernetworking/plugins (last in
-# v0.9.1), is. Nothing executes it in the test (there is no container
-# runtime); it is what the mirror serves for kign's flannel-cni-plugin
-# download, so that Ignition fetches and verifies a real plugin binary.
-fcni_version=v0.9.1
+# github.com/flannel-io/cni-plugin is not served by the module proxy; its
+# source at the catalog's tag is kept unchanged in e2e/third_party (see the
+# README there) and built here with its dependencies from the proxy.
+# containerd runs it (and the bridge plugin it delegates to) for every pod.
+fcni_version=v1.7.1-flannel1
 fcni_dir=$tools/flannel-cni-$fcni_version
 if [[ ! -x $fcni_dir/flannel ]]; then
-	log "building the flannel CNI plugin (containernetworking/plugins $fcni_version)"
-	mkdir -p "$fcni_dir.tmp"
-	GOBIN=$fcni_dir.tmp go install -trimpath "github.com/containernetworking/plugins/plugins/meta/flannel@$fcni_version" >&2
+	log "building the flannel CNI plugin $fcni_version (e2e/third_party/flannel-cni-plugin)"
+	src=$tools/src/flannel-cni-$fcni_version
+	rm -rf "$src"
+	mkdir -p "$src" "$fcni_dir.tmp"
+	cp "$here/../e2e/third_party/flannel-cni-plugin/"*.go "$here/../e2e/third_party/flannel-cni-plugin/go."* "$src/"
+	(cd "$src" && go build -trimpath -ldflags "-X main.Program=flannel -X main.Version=$fcni_version -X main.Commit=c11ca80f -X main.buildDate=1970-01-01" -o "$fcni_dir.tmp/flannel" .)
 	rm -rf "$fcni_dir"
 	mv "$fcni_dir.tmp" "$fcni_dir"
 fi
 echo "FLANNEL_CNI=$fcni_dir/flannel"
+
+# --- the CNI plugins of kign's catalog (containernetworking/plugins) ---
+# Built by import path, one binary per plugin of the release tarball.
+cni_version=${E2E_CNI_VERSION:-v1.9.1}
+cni_dir=$tools/cni-plugins-$cni_version
+cni_plugins="main/bridge main/host-device main/ipvlan main/loopback main/macvlan main/ptp main/vlan main/dummy main/tap ipam/dhcp ipam/host-local ipam/static meta/bandwidth meta/firewall meta/portmap meta/sbr meta/tuning meta/vrf"
+if [[ ! -f $cni_dir/.done ]]; then
+	log "building the CNI plugins $cni_version"
+	t0=$SECONDS
+	rm -rf "$cni_dir"
+	mkdir -p "$cni_dir"
+	pkgs=()
+	for p in $cni_plugins; do pkgs+=("github.com/containernetworking/plugins/plugins/$p@$cni_version"); done
+	GOBIN=$cni_dir go install -trimpath -ldflags "-X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$cni_version" "${pkgs[@]}" >&2
+	touch "$cni_dir/.done"
+	log "CNI plugins built in $((SECONDS - t0)) s"
+fi
+echo "CNI_DIR=$cni_dir"
+
+# --- containerd 2.x, its runc shim and ctr, and upstream's unit file ---
+# The target OSes ship containerd 2.x (Fedora CoreOS, Flatcar stable); the
+# e2e OS image gets these at /usr/bin, where both OSes have them.
+ctd_version=${E2E_CONTAINERD_VERSION:-v2.4.2}
+ctd_dir=$tools/containerd-$ctd_version
+if [[ ! -x $ctd_dir/containerd || ! -x $ctd_dir/containerd-shim-runc-v2 || ! -x $ctd_dir/ctr || ! -f $ctd_dir/containerd.service ]]; then
+	log "building containerd $ctd_version"
+	t0=$SECONDS
+	rm -rf "$ctd_dir.tmp"
+	mkdir -p "$ctd_dir.tmp"
+	m=github.com/containerd/containerd/v2
+	GOBIN=$ctd_dir.tmp go install -trimpath -ldflags "-X $m/version.Version=$ctd_version" "$m/cmd/containerd@$ctd_version" "$m/cmd/containerd-shim-runc-v2@$ctd_version" "$m/cmd/ctr@$ctd_version" >&2
+	src=$(go mod download -json "$m@$ctd_version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+	cp "$src/containerd.service" "$ctd_dir.tmp/containerd.service"
+	chmod 0644 "$ctd_dir.tmp/containerd.service"
+	rm -rf "$ctd_dir"
+	mv "$ctd_dir.tmp" "$ctd_dir"
+	log "containerd built in $((SECONDS - t0)) s"
+fi
+echo "CONTAINERD_DIR=$ctd_dir"
+
+# --- the image registry (distribution) and CoreDNS ---
+# go_install DIR WHAT PKG@VERSION...: build PKGs into DIR unless it holds
+# them (a folder is complete or absent: built beside it, then moved).
+go_install() {
+	local dir=$1 what=$2
+	shift 2
+	[[ -f $dir/.done ]] && return
+	log "building $what"
+	rm -rf "$dir.tmp"
+	mkdir -p "$dir.tmp"
+	GOBIN=$dir.tmp go install -trimpath "$@" >&2
+	touch "$dir.tmp/.done"
+	rm -rf "$dir"
+	mv "$dir.tmp" "$dir"
+}
+reg_version=${E2E_REGISTRY_VERSION:-v3.1.2}
+reg_dir=$tools/registry-$reg_version
+go_install "$reg_dir" "the registry (distribution $reg_version)" "github.com/distribution/distribution/v3/cmd/registry@$reg_version"
+echo "REGISTRY=$reg_dir/registry"
+if [[ -n ${E2E_COREDNS_VERSION:-} ]]; then
+	dns_version=v${E2E_COREDNS_VERSION#v}
+	dns_dir=$tools/coredns-$dns_version
+	go_install "$dns_dir" "CoreDNS $dns_version" "github.com/coredns/coredns@$dns_version"
+	echo "COREDNS=$dns_dir/coredns"
+fi
 
 # --- Debian packages, unpacked (never installed). ---
 # deb_unpack NAME PKG... : download PKGs at their candidate versions into
@@ -282,8 +349,11 @@ deb_unpack() {
 }
 nspawn=$(deb_unpack nspawn systemd-container libsystemd-shared)
 echo "NSPAWN_DIR=$nspawn"
-cni=$(deb_unpack cni containernetworking-plugins)
-echo "CNI_DIR=$cni/usr/lib/cni"
+# runc: Debian's (1.1.5, with seccomp through the machine's libseccomp2;
+# kign's static pods ask for the RuntimeDefault profile). containerd's shim
+# finds it on PATH.
+runc=$(deb_unpack runc runc)
+echo "RUNC=$runc/usr/sbin/runc"
 # What the host OS image has and this machine lacks, laid over /usr in the
 # booted roots (read-only): iptables (nft backend, as on Fedora CoreOS and
 # Flatcar) for kube-proxy and flanneld's --ip-masq, and /usr/lib/modules,
