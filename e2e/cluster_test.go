@@ -218,6 +218,12 @@ func (r *run) podNetwork(ctx context.Context) error {
 			if err != nil {
 				return err.Error()
 			}
+			// Each answer is the name of one of the Service's pods.
+			for _, u := range []string{"http://" + s.Spec.ClusterIP + "/", "http://" + svcName + "/"} {
+				if !answeredByPod(out, u, pods) {
+					return fmt.Sprintf("%s: no netcheck pod answered:\n%s", u, out)
+				}
+			}
 			out2, err := r.kubectl(ctx, "-n", netcheckNS, "exec", from.Name, "--", "/netcheck", "lookup", "kubernetes.default.svc."+domain)
 			if err != nil {
 				return err.Error()
@@ -225,7 +231,6 @@ func (r *run) podNetwork(ctx context.Context) error {
 			if !strings.Contains(out2, "kubernetes.default.svc."+domain+" "+r.apiServerServiceIP()) {
 				return "kubernetes.default.svc." + domain + " resolved to " + out2
 			}
-			_ = out
 			return ""
 		})
 		if err != nil {
@@ -309,4 +314,15 @@ func (r *run) hostReboot(ctx context.Context) error {
 	r.logf("check: %s shut down and booted again with its root: its static pods, Node and netcheck pod are back in %.1f s", h.name, time.Since(t0).Seconds())
 	r.figure("host reboot survived")
 	return nil
+}
+
+// answeredByPod reports whether netcheck get's output has the line
+// "URL POD" for url and one of pods.
+func answeredByPod(out, url string, pods []corev1.Pod) bool {
+	for _, p := range pods {
+		if strings.Contains(out, url+" "+p.Name+"\n") {
+			return true
+		}
+	}
+	return false
 }

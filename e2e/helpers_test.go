@@ -11,6 +11,7 @@ import (
 
 	"github.com/vincent-petithory/dataurl"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -183,5 +184,38 @@ func TestImageTag(t *testing.T) {
 		if got := imageTag(ref); got != want {
 			t.Errorf("imageTag(%q) = %q, want %q", ref, got, want)
 		}
+	}
+}
+
+func TestRegistryConfig(t *testing.T) {
+	data, err := yaml.Marshal(registryConfig("/r/data", "10.0.0.9:5000", "/r/c.crt", "/r/c.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Version string
+		Storage struct {
+			Filesystem struct{ Rootdirectory string }
+		}
+		HTTP struct {
+			Addr string
+			TLS  struct{ Certificate, Key string }
+		} `json:"http"`
+	}
+	if err := yaml.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != "0.1" || got.Storage.Filesystem.Rootdirectory != "/r/data" || got.HTTP.Addr != "10.0.0.9:5000" || got.HTTP.TLS.Certificate != "/r/c.crt" || got.HTTP.TLS.Key != "/r/c.key" {
+		t.Fatalf("registry config:\n%s", data)
+	}
+}
+
+func TestAnsweredByPod(t *testing.T) {
+	pods := []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "netcheck-a"}}}
+	if !answeredByPod("http://x/ netcheck-a\n", "http://x/", pods) {
+		t.Error("the pod's answer was not recognised")
+	}
+	if answeredByPod("http://x/ other\nhttp://y/ netcheck-a\n", "http://x/", pods) {
+		t.Error("an answer from no netcheck pod was accepted")
 	}
 }

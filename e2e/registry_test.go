@@ -31,6 +31,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"sigs.k8s.io/yaml"
 )
 
 // The air-gapped path for images: a real OCI registry (distribution,
@@ -105,24 +106,12 @@ func startRegistry(bin, dir, hubNS string, ip netip.Addr) (*registry, error) {
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		return nil, err
 	}
-	cfg := fmt.Sprintf(`version: 0.1
-log:
-  level: info
-  accesslog:
-    disabled: false
-storage:
-  filesystem:
-    rootdirectory: %s
-  delete:
-    enabled: false
-http:
-  addr: %s
-  tls:
-    certificate: %s
-    key: %s
-`, filepath.Join(dir, "data"), r.addr, certFile, keyFile)
+	cfg, err := yaml.Marshal(registryConfig(filepath.Join(dir, "data"), r.addr, certFile, keyFile))
+	if err != nil {
+		return nil, err
+	}
 	cfgFile := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+	if err := os.WriteFile(cfgFile, cfg, 0o600); err != nil {
 		return nil, err
 	}
 	if r.log, err = os.Create(filepath.Join(dir, "registry.log")); err != nil {
@@ -157,6 +146,17 @@ http:
 			return nil, fmt.Errorf("registry at %s does not answer /v2/: %v\n%s", r.addr, err, tailFile(r.log.Name(), 20))
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// registryConfig is distribution's configuration (docs/content/about/
+// configuration.md): files under root, HTTPS on addr, access log on.
+func registryConfig(root, addr, cert, key string) map[string]any {
+	return map[string]any{
+		"version": "0.1",
+		"log":     map[string]any{"level": "info", "accesslog": map[string]any{"disabled": false}},
+		"storage": map[string]any{"filesystem": map[string]any{"rootdirectory": root}, "delete": map[string]any{"enabled": false}},
+		"http":    map[string]any{"addr": addr, "tls": map[string]any{"certificate": cert, "key": key}},
 	}
 }
 

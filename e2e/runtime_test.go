@@ -146,7 +146,9 @@ func (r *run) pushImages(ctx context.Context, reg *registry, t *tools, rows []im
 //
 //   - kubelet: --config-dir with failCgroupV1: false (this machine's
 //     cgroups are v1, hybrid; both target OSes boot cgroup v2, and the
-//     kubelet refuses v1 by default since 1.35) and disk eviction
+//     kubelet refuses v1 by default: k8s.io/kubernetes
+//     pkg/kubelet/apis/config/v1beta1/defaults.go sets FailCgroupV1 to
+//     true when unset, v1.35 and v1.36) and disk eviction
 //     thresholds of 1% (the roots share the machine's disk).
 //   - containerd: kign's config.toml with restrict_oom_score_adj = true
 //     added. The machine's capability bounding set lacks CAP_SYS_RESOURCE,
@@ -316,7 +318,9 @@ func writeNodeSoftware(dir string, t *tools) error {
 // <own>/supervisor and the container into <own>/payload there and in the
 // name=systemd one, and gives the container a cgroup namespace rooted at
 // those, so the paths in the container's /proc/1/cgroup are "/" (runc's
-// systemd driver joins "/proc/1/cgroup's path + slice + scope" for exec).
+// systemd driver joins "/proc/1/cgroup's path + slice + scope" for exec:
+// opencontainers/runc libcontainer/cgroups/systemd/v1.go getSubsystemPath,
+// v1.1). The nspawn behaviour above was observed here with systemd 252.
 // The container sees, at /sys/fs/cgroup/<hierarchy>, exactly the folder
 // that is its root: its systemd, the kubelet and runc create the pods'
 // cgroups there, never in the machine's root cgroups.
