@@ -8,7 +8,7 @@ export KIGN_TOOLS ?= $(HOME)/.cache/kign-tools
 IGNITION_VERSION ?= v2.26.0
 export KIGN_IGNITION ?= $(KIGN_TOOLS)/ignition-$(IGNITION_VERSION)/ignition
 
-.PHONY: all build example test test-tools unit fuzz bench-pki bench-gen bench-serve bench-peers golden schema vet fmt clean e2e
+.PHONY: all build example test test-tools unit fuzz bench-pki bench-gen bench-serve bench-peers golden schema vet fmt clean e2e e2e-boot
 
 all: build
 
@@ -37,6 +37,12 @@ test: test-tools
 HOSTS ?= examples/seed/hosts.yaml
 e2e: build
 	KIGN=$(BIN) hack/e2e-run.sh $(E2E_FLAGS) $(HOSTS)
+
+# The QEMU boot lane alone: one host PXE-boots through iPXE into the test OS,
+# installs to a virtual disk and boots it, then boots again with only its
+# pointer config in fw_cfg (e2e/README.md, "The boot lane").
+e2e-boot: build
+	KIGN=$(BIN) hack/e2e-run.sh --boot-only $(HOSTS)
 
 unit:
 	$(GO) test ./...

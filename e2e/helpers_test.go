@@ -219,3 +219,46 @@ func TestAnsweredByPod(t *testing.T) {
 		t.Error("an answer from no netcheck pod was accepted")
 	}
 }
+
+func TestIPXEFiles(t *testing.T) {
+	script := "#!ipxe\nkernel http://m/k initrd=main initrd=ignition coreos.live.rootfs_url=http://m/r ignition.firstboot\ninitrd --name main http://m/i\ninitrd --name ignition h-ignition.img\nboot\n"
+	k, i, r, err := ipxeFiles(script)
+	if err != nil || k != "http://m/k" || i != "http://m/i" || r != "http://m/r" {
+		t.Fatalf("ipxeFiles: %q %q %q %v", k, i, r, err)
+	}
+	if _, _, _, err := ipxeFiles("#!ipxe\nkernel http://m/k\nboot\n"); err == nil {
+		t.Fatal("a script without initramfs and rootfs was accepted")
+	}
+}
+
+func TestReadReport(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "console")
+	os.WriteFile(p, []byte("noise\nKIGN-E2E-REPORT-BEGIN mode=live uptime=3 system=starting\nKIGN-E2E-REPORT-END\n"+
+		"KIGN-E2E-REPORT-BEGIN mode=disk uptime=9.5 system=running\r\nunit kubelet.service enabled active running 123 yes 120\n[ 1.0] kernel noise\nKIGN-E2E-REPORT-END\n"), 0o644)
+	rep, err := readReport(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.mode != "disk" || rep.system != "running" || rep.units["kubelet.service"] != [6]string{"enabled", "active", "running", "123", "yes", "120"} {
+		t.Fatalf("report: %+v", rep)
+	}
+	os.WriteFile(p, []byte("KIGN-E2E-REPORT-BEGIN mode=disk uptime=9.5 system=running\nunit a b c d e f g\n"), 0o644)
+	if _, err := readReport(p); err == nil {
+		t.Fatal("an unfinished report was accepted")
+	}
+}
+
+func TestModuleClosure(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "modules.dep")
+	os.WriteFile(p, []byte("kernel/fs/ext4/ext4.ko: kernel/lib/crc16.ko kernel/fs/jbd2/jbd2.ko\nkernel/fs/jbd2/jbd2.ko:\nkernel/lib/crc16.ko:\nkernel/fs/fat/vfat.ko: kernel/fs/fat/fat.ko\nkernel/fs/fat/fat.ko:\n"), 0o644)
+	got, err := moduleClosure(p, []string{"ext4"})
+	if err != nil || strings.Join(got, " ") != "kernel/fs/ext4/ext4.ko kernel/fs/jbd2/jbd2.ko kernel/lib/crc16.ko" {
+		t.Fatalf("closure: %v %v", got, err)
+	}
+	if _, err := moduleClosure(p, []string{"btrfs"}); err == nil {
+		t.Fatal("an unknown module was accepted")
+	}
+	if m := prefixMask(netip.MustParsePrefix("10.22.108.0/24")); m != "255.255.255.0" {
+		t.Fatal(m)
+	}
+}

@@ -104,29 +104,13 @@ func (r *run) execute(ctx context.Context) error {
 			return err
 		}
 	}
-	if r.o.kign == "" {
-		r.o.kign = filepath.Join(r.dir, "bin/kign")
-		r.logf("building kign")
-		cmd := exec.Command("go", "build", "-o", r.o.kign, "./cmd/kign")
-		cmd.Dir = r.o.repo
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build ./cmd/kign: %v\n%s", err, out)
-		}
-	}
-	version, arts, err := kignArtifacts(r.o.kign, r.o.hosts)
-	if err != nil {
-		return err
-	}
-	etcdVersion, flannelVersion := componentVersions(arts)
-	corednsVersion, err := corednsVersionOf(r.o.kign, r.o.hosts)
-	if err != nil {
-		return err
-	}
-	r.logf("getting tools for Kubernetes %s, etcd %s, flannel %s, CoreDNS %s (hack/e2e-tools.sh)", version, etcdVersion, flannelVersion, corednsVersion)
 	t0 := time.Now()
-	if r.tools, err = getTools(r.o.repo, version, etcdVersion, flannelVersion, corednsVersion, r.o.progress); err != nil {
+	version, kt, err := prepareTools(&r.o, r.dir, r.logf)
+	if err != nil {
 		return err
 	}
+	r.tools = kt.tools
+	arts := kt.rows
 	r.logf("tools ready in %.0f s: Ignition %s, Kubernetes %s (kign plans %s), etcd %s",
 		time.Since(t0).Seconds(), filepath.Base(filepath.Dir(r.tools.Ignition)), r.tools.K8sBuilt, version, r.tools.EtcdVersion)
 	if err := checkFlagTables(r.o.repo, r.tools, r.dir); err != nil {
@@ -374,6 +358,39 @@ func (r *run) bootAll() error {
 		r.logf("boot: %s: systemd is PID 1 of its container (PID %d here), netns %s", h.name, h.initPID, h.ns)
 	}
 	return nil
+}
+
+// kignTools is what prepareTools returns: kign's artifact rows for the
+// inventory and the tools built for them.
+type kignTools struct {
+	rows  []artifact
+	tools *tools
+}
+
+// prepareTools builds kign into dir if o names none, reads the inventory's
+// artifacts and gets the tools for their versions (hack/e2e-tools.sh).
+func prepareTools(o *options, dir string, logf func(string, ...any)) (string, kignTools, error) {
+	if o.kign == "" {
+		o.kign = filepath.Join(dir, "bin/kign")
+		logf("building kign")
+		cmd := exec.Command("go", "build", "-o", o.kign, "./cmd/kign")
+		cmd.Dir = o.repo
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", kignTools{}, fmt.Errorf("go build ./cmd/kign: %v\n%s", err, out)
+		}
+	}
+	version, arts, err := kignArtifacts(o.kign, o.hosts)
+	if err != nil {
+		return "", kignTools{}, err
+	}
+	etcdVersion, flannelVersion := componentVersions(arts)
+	corednsVersion, err := corednsVersionOf(o.kign, o.hosts)
+	if err != nil {
+		return "", kignTools{}, err
+	}
+	logf("getting tools for Kubernetes %s, etcd %s, flannel %s, CoreDNS %s (hack/e2e-tools.sh)", version, etcdVersion, flannelVersion, corednsVersion)
+	t, err := getTools(o.repo, version, etcdVersion, flannelVersion, corednsVersion, o.progress)
+	return version, kignTools{rows: arts, tools: t}, err
 }
 
 // corednsVersionOf is the tag of the CoreDNS image kign names for hosts.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# e2e-run.sh [--selftest] [HOSTS.yaml...] — kign's end-to-end test (`make e2e`).
+# e2e-run.sh [--selftest] [--lifecycle=V] [--boot|--boot-only] [HOSTS.yaml...]
+# — kign's end-to-end test (`make e2e`).
 #
 # For each inventory (default: examples/seed/hosts.yaml; any inventory of 3
 # or more masters): real Ignition applies every host's config from kign gen
@@ -14,6 +15,10 @@
 # a cluster made on VERSION (the minor before the inventory's) is upgraded
 # by reprovisioning its masters one at a time, a master is added and one
 # removed with kign hosts remove.
+# --boot also runs the QEMU boot lane on the first inventory's first host
+# (e2e/bootlane_test.go): PXE through iPXE into the test OS, the install to
+# a virtual disk and its first boot, then a boot with only the pointer
+# config in fw_cfg; --boot-only runs nothing else (`make e2e-boot`).
 #
 # Needs root (network namespaces, mounts, systemd-nspawn), gcc and
 # libblkid-dev (Ignition), keepalived. Tools are built on first use into
@@ -27,14 +32,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 selftest=0
+boot=0
 lifecycle=
 hosts=()
 for a in "$@"; do
 	case $a in
 	--selftest) selftest=1 ;;
 	--lifecycle=*) lifecycle=${a#--lifecycle=} ;;
+	--boot) boot=1 ;;
+	--boot-only) boot=2 ;;
 	-h | --help)
-		sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*) hosts+=("$a") ;;
@@ -79,22 +87,26 @@ run() { # run TEST INVENTORY [ARG...]
 		summary+=("FAIL $1 $2 ($((SECONDS - t0)) s)")
 		status=1
 	fi
-	while IFS= read -r l; do summary+=("    $l"); done < <(grep -E '^e2e: (control plane ready in|all nodes Ready in|pod network:|service and DNS|host reboot|VIP failover in|planned stop: [0-9]|false failovers:|etcd member loss tolerated|snapshot and restore:|reprovision:|power cycle:|upgrade:|add:|remove:)' "$log" || true)
+	while IFS= read -r l; do summary+=("    $l"); done < <(grep -E '^e2e: (control plane ready in|all nodes Ready in|pod network:|service and DNS|host reboot|VIP failover in|planned stop: [0-9]|false failovers:|etcd member loss tolerated|snapshot and restore:|reprovision:|power cycle:|upgrade:|add:|remove:|PXE boot to systemd|pointer boot to systemd)' "$log" || true)
 	rm -f "$log"
 }
 # The slowest scenarios (three VIP failovers, the snapshot restore) run on
 # the first inventory only; the others make one failover.
 slow=
 for h in "${hosts[@]}"; do
+	((boot == 2)) && break
 	run TestE2E "$h" $slow
 	slow=-slow-done
 done
-if ((selftest)); then
+if ((selftest && boot != 2)); then
 	run TestHarnessCatchesUnmountedPath "${hosts[0]}"
 	run TestHarnessCatchesMissingImage "${hosts[0]}"
 fi
-if [[ -n $lifecycle ]]; then
+if [[ -n $lifecycle && $boot != 2 ]]; then
 	run TestE2ELifecycle "${hosts[0]}" -upgrade-from="$lifecycle"
+fi
+if ((boot)); then
+	run TestE2EBoot "${hosts[0]}"
 fi
 
 echo
