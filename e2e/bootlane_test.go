@@ -423,8 +423,24 @@ func (b *bootLane) qemu(ctx context.Context, name, disk string, extra ...string)
 // bootReport is what the test OS's report unit printed.
 type bootReport struct {
 	mode, system string
-	units        map[string][6]string // unit -> file state, active state, sub state, inactive-exit timestamp, condition result, condition timestamp
+	units        map[string]unitState
 	lines        []string
+}
+
+// unitState is one "unit" line of the report: systemctl show's
+// UnitFileState, ActiveState, SubState, InactiveExitTimestampMonotonic,
+// ConditionResult and ConditionTimestampMonotonic.
+type unitState struct {
+	fileState, active, sub string
+	inactiveExit           string // 0: it never left the inactive state
+	condition, conditionAt string // ConditionResult is "no" until checked too
+}
+
+// started says systemd started the unit; skipped, that it checked the
+// unit's condition and the condition failed.
+func (u unitState) started() bool { return u.inactiveExit != "" && u.inactiveExit != "0" }
+func (u unitState) skipped() bool {
+	return u.condition == "no" && u.conditionAt != "" && u.conditionAt != "0"
 }
 
 var reportBegin = regexp.MustCompile(`KIGN-E2E-REPORT-BEGIN mode=(\S+) uptime=\S+ system=(\S*)`)
@@ -442,7 +458,7 @@ func readReport(console string) (*bootReport, error) {
 	for sc.Scan() {
 		l := strings.TrimRight(sc.Text(), "\r")
 		if m := reportBegin.FindStringSubmatch(l); m != nil {
-			cur = &bootReport{mode: m[1], system: m[2], units: map[string][6]string{}}
+			cur = &bootReport{mode: m[1], system: m[2], units: map[string]unitState{}}
 			continue
 		}
 		if cur == nil {
@@ -457,7 +473,7 @@ func readReport(console string) (*bootReport, error) {
 		}
 		cur.lines = append(cur.lines, l)
 		if f := strings.Fields(l); len(f) == 8 && f[0] == "unit" {
-			cur.units[f[1]] = [6]string{f[2], f[3], f[4], f[5], f[6], f[7]}
+			cur.units[f[1]] = unitState{fileState: f[2], active: f[3], sub: f[4], inactiveExit: f[5], condition: f[6], conditionAt: f[7]}
 		}
 	}
 	if last == nil {
@@ -481,14 +497,13 @@ func (b *bootLane) checkBoot(name, disk string, rep *bootReport) error {
 		switch {
 		case !ok:
 			bad = append(bad, u+": not in the report (not enabled by Ignition's preset)")
-		case s[0] != "enabled":
-			bad = append(bad, fmt.Sprintf("%s: %s, want enabled", u, s[0]))
-		case s[3] != "" && s[3] != "0":
-			// started: it left the inactive state
-		case s[4] == "no" && s[5] != "" && s[5] != "0":
+		case s.fileState != "enabled":
+			bad = append(bad, fmt.Sprintf("%s: %s, want enabled", u, s.fileState))
+		case s.started():
+		case s.skipped():
 			skipped = append(skipped, u) // its condition says not on this boot
 		default:
-			bad = append(bad, fmt.Sprintf("%s: never started (%s/%s)", u, s[1], s[2]))
+			bad = append(bad, fmt.Sprintf("%s: never started (%s/%s)", u, s.active, s.sub))
 		}
 	}
 	if len(bad) > 0 {
@@ -550,8 +565,11 @@ func (b *bootLane) pxeBoot(ctx context.Context, tos testOS) error {
 	if err := b.checkBoot("pxe", disk, rep); err != nil {
 		return err
 	}
-	for p, n := range b.mirror.fetchedBy() {
-		if strings.HasPrefix(p, "/kign/") && n == 0 {
+	// Every artifact the mirror serves was downloaded by the installed
+	// system's Ignition (fetchedBy lists only paths fetched at least once).
+	fetched := b.mirror.fetchedBy()
+	for p := range b.mirror.files {
+		if strings.HasPrefix(p, "/kign/") && fetched[p] == 0 {
 			return fmt.Errorf("PXE boot: the installed system never fetched %s", p)
 		}
 	}

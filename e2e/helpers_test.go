@@ -239,8 +239,17 @@ func TestReadReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.mode != "disk" || rep.system != "running" || rep.units["kubelet.service"] != [6]string{"enabled", "active", "running", "123", "yes", "120"} {
+	if rep.mode != "disk" || rep.system != "running" || rep.units["kubelet.service"] != (unitState{"enabled", "active", "running", "123", "yes", "120"}) {
 		t.Fatalf("report: %+v", rep)
+	}
+	if u := rep.units["kubelet.service"]; !u.started() || u.skipped() {
+		t.Fatalf("kubelet: started %v, skipped %v", u.started(), u.skipped())
+	}
+	if u := (unitState{"enabled", "inactive", "dead", "0", "no", "0"}); u.started() || u.skipped() {
+		t.Fatal("a unit whose condition was never checked counts as started or skipped")
+	}
+	if u := (unitState{"enabled", "inactive", "dead", "0", "no", "99"}); !u.skipped() {
+		t.Fatal("a unit whose condition failed does not count as skipped")
 	}
 	os.WriteFile(p, []byte("KIGN-E2E-REPORT-BEGIN mode=disk uptime=9.5 system=running\nunit a b c d e f g\n"), 0o644)
 	if _, err := readReport(p); err == nil {

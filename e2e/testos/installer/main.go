@@ -97,44 +97,29 @@ func install(folder, image string) error {
 	return nil
 }
 
-// readConfigs merges the folder's *.yaml files in lexical order.
+// readConfigs reads the folder's *.yaml files in lexical order into one
+// config: each file sets only the keys it holds, so a later file overrides
+// an earlier one key by key; an unknown key is an error.
 func readConfigs(folder string) (config, []string, error) {
 	paths, err := filepath.Glob(filepath.Join(folder, "*.yaml"))
 	if err != nil {
 		return config{}, nil, err
 	}
+	if len(paths) == 0 {
+		return config{}, nil, fmt.Errorf("%s: no *.yaml installer config", folder)
+	}
 	sort.Strings(paths)
-	var merged map[string]any
+	var cfg config
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return config{}, nil, err
 		}
-		var one config
-		if err := yaml.UnmarshalStrict(data, &one); err != nil {
+		if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
 			return config{}, nil, fmt.Errorf("%s: %w", p, err)
 		}
-		var m map[string]any
-		if err := yaml.Unmarshal(data, &m); err != nil {
-			return config{}, nil, fmt.Errorf("%s: %w", p, err)
-		}
-		if merged == nil {
-			merged = map[string]any{}
-		}
-		for k, v := range m {
-			merged[k] = v
-		}
 	}
-	if merged == nil {
-		return config{}, nil, fmt.Errorf("%s: no *.yaml installer config", folder)
-	}
-	data, err := yaml.Marshal(merged)
-	if err != nil {
-		return config{}, nil, err
-	}
-	var cfg config
-	err = yaml.UnmarshalStrict(data, &cfg)
-	return cfg, paths, err
+	return cfg, paths, nil
 }
 
 // writeImage copies the image to the device and has the kernel read its
