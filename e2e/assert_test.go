@@ -14,13 +14,41 @@ import (
 // with the kubelet's back-off: 10, 20, 40 s ...) do not count.
 const crashLoopLimit = 3
 
+// coldStartCrashLimit is crashLoopLimit for a wait in which every master
+// starts at once (the power cut): each apiserver exits until etcd has a
+// quorum, and under the boot of all hosts on two cores that took up to
+// four restarts. Twice the limit still fails a broken config within the
+// back-off's first few minutes (10+20+40+80+160 s).
+const coldStartCrashLimit = 6
+
+// restartBase holds, per host/pod, the restart count a wait first saw. The
+// kubelet's count is not zero for a pod that returns: a static pod keeps
+// its UID (hashed from the manifest, node and file name,
+// pkg/kubelet/config/common.go), and the kubelet counts on from that UID's
+// earlier containers or their log files (kuberuntime_container.go,
+// startContainer and calcRestartCountByLogDir). So a pod absent when the
+// wait began (its manifest moved away, its host powered off) takes its
+// base at first sight, not 0.
+type restartBase map[string]int
+
+// since returns how often key's container restarted since the wait first
+// saw it (0 on first sight).
+func (b restartBase) since(key string, restarts int) int {
+	base, ok := b[key]
+	if !ok {
+		b[key] = restarts
+		return 0
+	}
+	return restarts - base
+}
+
 // notReady lists what keeps the control plane from being ready: every
 // static pod of every host running with its probes passing (etcd /readyz,
 // apiserver /readyz, controller-manager /healthz, scheduler /readyz,
 // kube-proxy /livez, keepalived running), the VIP on exactly one host and
 // the admin client reading /readyz through it. A non-nil error means the
 // run cannot succeed (crash loop, container gone).
-func (r *run) notReady(ctx context.Context, base map[string]int) ([]string, error) {
+func (r *run) notReady(ctx context.Context, base restartBase, limit int) ([]string, error) {
 	var waits []string
 	for _, h := range r.hosts {
 		select {
@@ -46,6 +74,10 @@ func (r *run) notReady(ctx context.Context, base map[string]int) ([]string, erro
 		}
 		for _, m := range manifestNames(h, h.manifests) {
 			s, ok := sts[m]
+			restarts := 0
+			if ok {
+				restarts = base.since(h.name+"/"+m, s.Restarts)
+			}
 			switch {
 			case !ok:
 				waits = append(waits, fmt.Sprintf("%s: %s not started", h.name, m))
@@ -53,8 +85,16 @@ func (r *run) notReady(ctx context.Context, base map[string]int) ([]string, erro
 				// The registry holds every image kign names; a pull that
 				// fails is a wrong or missing image, not a slow network.
 				return nil, fmt.Errorf("host %s: static pod %s: image pull failed: %s", h.name, m, s)
-			case !s.healthy() && s.Restarts-base[h.name+"/"+m] >= crashLoopLimit:
-				return nil, fmt.Errorf("host %s: static pod %s is crash-looping: %s\n%s", h.name, m, s, indent(podLog(h, m, 15)))
+			case !s.healthy() && restarts >= limit:
+				l := podLog(h, m, 15)
+				return nil, fmt.Errorf("host %s: static pod %s is crash-looping (%d restarts since the wait first saw it): %s\n%s%s", h.name, m, restarts, s, indent(l), inotifyHint(l))
+			case !s.healthy() && s.Reason == "CrashLoopBackOff":
+				// The reason it exits, in the wait's report.
+				w := fmt.Sprintf("%s: %s", h.name, s)
+				if l := lastLogLine(h, m); l != "" {
+					w += "; last log line: " + l
+				}
+				waits = append(waits, w)
 			case !s.healthy():
 				waits = append(waits, fmt.Sprintf("%s: %s", h.name, s))
 			}
@@ -74,16 +114,21 @@ func (r *run) notReady(ctx context.Context, base map[string]int) ([]string, erro
 
 // waitReady polls notReady until it is empty.
 func (r *run) waitReady(ctx context.Context, what string, since time.Time, timeout time.Duration) error {
+	return r.waitReadyLimit(ctx, what, since, timeout, crashLoopLimit)
+}
+
+// waitReadyLimit is waitReady with limit restarts counting as a crash loop.
+func (r *run) waitReadyLimit(ctx context.Context, what string, since time.Time, timeout time.Duration, limit int) error {
 	deadline := time.Now().Add(timeout)
 	lastReport := time.Now()
-	base := map[string]int{}
+	base := restartBase{}
 	for _, h := range r.hosts {
 		for m, s := range podStatuses(h) {
-			base[h.name+"/"+m] = s.Restarts
+			base.since(h.name+"/"+m, s.Restarts)
 		}
 	}
 	for {
-		waits, err := r.notReady(ctx, base)
+		waits, err := r.notReady(ctx, base, limit)
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}

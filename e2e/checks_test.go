@@ -142,14 +142,48 @@ func kubeletPods(h *host) (map[string]podStatus, error) {
 
 // podLog returns the last n lines of a static pod's container logs on h
 // (the kubelet's files under /var/log/pods).
+//
+// The files are ordered by modification time, newest last: a container's
+// files are named by its restart count (0.log, 1.log ... 10.log), which
+// sorts wrongly as text, and a pod that returned under its old UID may
+// still hold an earlier pod's files. Each file's lines come under its own
+// name.
 func podLog(h *host, pod string, n int) string {
-	files, _ := filepath.Glob(filepath.Join(h.root, "var/log/pods", "kube-system_"+pod+"-"+h.name+"_*", "*", "*.log"))
-	sort.Strings(files)
+	dir := filepath.Join(h.root, "var/log/pods")
+	files, _ := filepath.Glob(filepath.Join(dir, "kube-system_"+pod+"-"+h.name+"_*", "*", "*.log"))
+	mtime := map[string]time.Time{}
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			mtime[f] = fi.ModTime()
+		}
+	}
+	sort.SliceStable(files, func(i, j int) bool {
+		if !mtime[files[i]].Equal(mtime[files[j]]) {
+			return mtime[files[i]].Before(mtime[files[j]])
+		}
+		return files[i] < files[j]
+	})
 	var b strings.Builder
 	for _, f := range files {
-		b.WriteString(tailFile(f, n))
+		rel, _ := filepath.Rel(dir, f)
+		fmt.Fprintf(&b, "== %s ==\n", rel)
+		if t := tailFile(f, n); t != "" {
+			b.WriteString(t + "\n")
+		}
 	}
-	return b.String()
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// lastLogLine is the last line podLog would show (the newest file's), or "".
+func lastLogLine(h *host, pod string) string {
+	l := podLog(h, pod, 1)
+	if i := strings.LastIndex(l, "\n"); i >= 0 {
+		l = l[i+1:]
+	}
+	if strings.HasPrefix(l, "== ") {
+		return ""
+	}
+	return l
 }
 
 // manifestNames lists the static pods of h's config (files in the root's

@@ -363,7 +363,7 @@ func (r *run) powerCycle(ctx context.Context) error {
 			return fmt.Errorf("host %s: %w", h.name, err)
 		}
 	}
-	if err := r.waitReady(ctx, "after the power cycle", t0, 8*time.Minute); err != nil {
+	if err := r.waitReadyLimit(ctx, "after the power cycle", t0, 8*time.Minute, coldStartCrashLimit); err != nil {
 		return err
 	}
 	if err := r.waitEtcd(ctx, 2*time.Minute); err != nil {
