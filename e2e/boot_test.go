@@ -111,6 +111,19 @@ func prepareRoot(h *host) error {
 	// writable, so let it apply the sysctl.d files (kign's forwarding and
 	// bridge settings) there, as at a machine's boot. Kernel-wide keys
 	// stay read-only and systemd-sysctl ignores them.
+	// Every container here shares root's fs.inotify.max_user_instances
+	// (e2e/inotify_test.go): the password agents' path units (each an
+	// inotify watch on /run/systemd/ask-password) are masked; a headless
+	// test host asks no passwords. The gettys go by systemd.getty_auto=0.
+	for _, u := range []string{"systemd-ask-password-console.path", "systemd-ask-password-wall.path"} {
+		p := filepath.Join(h.root, "etc/systemd/system", u)
+		if _, err := os.Lstat(p); err == nil {
+			continue
+		}
+		if err := os.Symlink("/dev/null", p); err != nil {
+			return err
+		}
+	}
 	d := filepath.Join(h.root, "etc/systemd/system/systemd-sysctl.service.d")
 	if err := os.MkdirAll(d, 0o755); err != nil {
 		return err
@@ -263,6 +276,10 @@ func boot(h *host, o bootOptions) error {
 		// kernel command line: no interactive first-boot wizard (an empty
 		// machine-id makes this boot a first boot, which applies presets).
 		"systemd.firstboot=off",
+		// No gettys (systemd-getty-generator, systemd 250 and later):
+		// each holds an inotify instance, and the containers share root's
+		// limit (e2e/inotify_test.go); the console is read from the log.
+		"systemd.getty_auto=0",
 	)
 	// nspawn starts in the host's cgroups: a shell writes itself into each
 	// cgroup.procs, then becomes systemd-nspawn.

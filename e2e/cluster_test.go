@@ -88,6 +88,7 @@ func (r *run) assertCluster(ctx context.Context) error {
 		return err
 	}
 	r.figure("all nodes Ready in %.1f s", time.Since(r.booted).Seconds())
+	r.logf("%s", inotifyFigure(len(r.hosts)))
 
 	// A Running mirror pod for every static pod of every host (the kubelet
 	// reports a mirror pod's status shortly after it creates it).
