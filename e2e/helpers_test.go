@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vincent-petithory/dataurl"
 	corev1 "k8s.io/api/core/v1"
@@ -269,5 +270,100 @@ func TestModuleClosure(t *testing.T) {
 	}
 	if m := prefixMask(netip.MustParsePrefix("10.22.108.0/24")); m != "255.255.255.0" {
 		t.Fatal(m)
+	}
+}
+
+// A pod that returns under its old UID shows the kubelet's count carried
+// on from its earlier containers: the wait's base is taken at first sight.
+func TestRestartBase(t *testing.T) {
+	b := restartBase{}
+	b.since("m0/kube-apiserver", 2) // present when the wait began
+	for _, step := range []struct {
+		key      string
+		restarts int
+		want     int
+	}{
+		{"m0/kube-apiserver", 2, 0},
+		{"m0/kube-apiserver", 4, 2},
+		{"m1/kube-apiserver", 3, 0}, // absent at the start, returns at 3
+		{"m1/kube-apiserver", 3, 0},
+		{"m1/kube-apiserver", 6, 3},
+	} {
+		if got := b.since(step.key, step.restarts); got != step.want {
+			t.Errorf("since(%s, %d) = %d, want %d", step.key, step.restarts, got, step.want)
+		}
+	}
+}
+
+// podLog orders a pod's files by time (10.log after 2.log) and keeps each
+// file's lines apart.
+func TestPodLogNewestLast(t *testing.T) {
+	h := &host{hostInfo: hostInfo{name: "master0"}, root: t.TempDir()}
+	dir := filepath.Join(h.root, "var/log/pods", "kube-system_kube-apiserver-master0_uid", "kube-apiserver")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().Add(-time.Hour)
+	for i, f := range []struct{ name, body string }{
+		{"2.log", "two-a\ntwo-b\n"},
+		{"10.log", "ten-a\nten-b"},
+	} {
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, []byte(f.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mt := t0.Add(time.Duration(i) * time.Minute)
+		if err := os.Chtimes(p, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := podLog(h, "kube-apiserver", 1)
+	want := "== kube-system_kube-apiserver-master0_uid/kube-apiserver/2.log ==\ntwo-b\n" +
+		"== kube-system_kube-apiserver-master0_uid/kube-apiserver/10.log ==\nten-b"
+	if got != want {
+		t.Errorf("podLog:\n%s\nwant:\n%s", got, want)
+	}
+	if l := lastLogLine(h, "kube-apiserver"); l != "ten-b" {
+		t.Errorf("lastLogLine = %q, want ten-b", l)
+	}
+}
+
+// Only failures in flight when the VIP moved are set apart.
+func TestSplitAtMove(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	st := clientStats{failures: []failedRequest{
+		{start: at(0), end: at(50), err: "before"},
+		{start: at(900), end: at(1200), err: "across the move", transport: true},
+		{start: at(1010), end: at(1090), err: "inside the poll window"},
+		{start: at(1150), end: at(1160), err: "after"},
+	}}
+	moved, poll := at(1100), 100*time.Millisecond
+	inFlight, rest := st.splitAtMove(moved, poll)
+	var got []string
+	for _, f := range inFlight {
+		got = append(got, f.err)
+	}
+	if strings.Join(got, ",") != "across the move,inside the poll window" {
+		t.Errorf("in flight: %v", got)
+	}
+	got = nil
+	for _, f := range rest {
+		got = append(got, f.err)
+	}
+	if strings.Join(got, ",") != "before,after" {
+		t.Errorf("rest: %v", got)
+	}
+	if in, rest := st.splitAtMove(time.Time{}, poll); len(in) != 0 || len(rest) != 4 {
+		t.Errorf("no move: %d in flight, %d rest", len(in), len(rest))
+	}
+}
+
+func TestInotifyHint(t *testing.T) {
+	if h := inotifyHint("E1203 failed complete: too many open files"); !strings.Contains(h, "inotify descriptors are open") {
+		t.Errorf("hint for an inotify failure: %q", h)
+	}
+	if h := inotifyHint("connection refused"); h != "" {
+		t.Errorf("hint for another failure: %q", h)
 	}
 }
