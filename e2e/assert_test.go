@@ -35,7 +35,9 @@ type restartBase map[string]int
 // saw it (0 on first sight).
 func (b restartBase) since(key string, restarts int) int {
 	base, ok := b[key]
-	if !ok {
+	if !ok || restarts < base {
+		// First sight, or a new pod under the same name (a new UID after
+		// its manifest changed) counting from 0 again.
 		b[key] = restarts
 		return 0
 	}

@@ -106,11 +106,6 @@ func prepareRoot(h *host) error {
 	if err := writeRuntimeDropins(h.root, string(unit)); err != nil {
 		return err
 	}
-	// systemd-sysctl.service skips a read-only /proc/sys, which is what a
-	// container has; /proc/sys/net (this host's network namespace) is
-	// writable, so let it apply the sysctl.d files (kign's forwarding and
-	// bridge settings) there, as at a machine's boot. Kernel-wide keys
-	// stay read-only and systemd-sysctl ignores them.
 	// Every container here shares root's fs.inotify.max_user_instances
 	// (e2e/inotify_test.go): the password agents' path units (each an
 	// inotify watch on /run/systemd/ask-password) are masked; a headless
@@ -124,6 +119,11 @@ func prepareRoot(h *host) error {
 			return err
 		}
 	}
+	// systemd-sysctl.service skips a read-only /proc/sys, which is what a
+	// container has; /proc/sys/net (this host's network namespace) is
+	// writable, so let it apply the sysctl.d files (kign's forwarding and
+	// bridge settings) there, as at a machine's boot. Kernel-wide keys
+	// stay read-only and systemd-sysctl ignores them.
 	d := filepath.Join(h.root, "etc/systemd/system/systemd-sysctl.service.d")
 	if err := os.MkdirAll(d, 0o755); err != nil {
 		return err

@@ -288,6 +288,8 @@ func TestRestartBase(t *testing.T) {
 		{"m1/kube-apiserver", 3, 0}, // absent at the start, returns at 3
 		{"m1/kube-apiserver", 3, 0},
 		{"m1/kube-apiserver", 6, 3},
+		{"m1/kube-apiserver", 1, 0}, // a new UID counts from 0 again
+		{"m1/kube-apiserver", 4, 3},
 	} {
 		if got := b.since(step.key, step.restarts); got != step.want {
 			t.Errorf("since(%s, %d) = %d, want %d", step.key, step.restarts, got, step.want)
@@ -335,16 +337,17 @@ func TestSplitAtMove(t *testing.T) {
 	st := clientStats{failures: []failedRequest{
 		{start: at(0), end: at(50), err: "before"},
 		{start: at(900), end: at(1200), err: "across the move", transport: true},
-		{start: at(1010), end: at(1090), err: "inside the poll window"},
+		{start: at(1010), end: at(1090), err: "inside the window"},
+		{start: at(960), end: at(990), err: "ends as the window opens"},
 		{start: at(1150), end: at(1160), err: "after"},
 	}}
-	moved, poll := at(1100), 100*time.Millisecond
-	inFlight, rest := st.splitAtMove(moved, poll)
+	w := moveWindow{from: at(990), to: at(1100)}
+	inFlight, rest := st.splitAtMove(w)
 	var got []string
 	for _, f := range inFlight {
 		got = append(got, f.err)
 	}
-	if strings.Join(got, ",") != "across the move,inside the poll window" {
+	if strings.Join(got, ",") != "across the move,inside the window,ends as the window opens" {
 		t.Errorf("in flight: %v", got)
 	}
 	got = nil
@@ -354,8 +357,20 @@ func TestSplitAtMove(t *testing.T) {
 	if strings.Join(got, ",") != "before,after" {
 		t.Errorf("rest: %v", got)
 	}
-	if in, rest := st.splitAtMove(time.Time{}, poll); len(in) != 0 || len(rest) != 4 {
+	if in, rest := st.splitAtMove(moveWindow{}); len(in) != 0 || len(rest) != 5 {
 		t.Errorf("no move: %d in flight, %d rest", len(in), len(rest))
+	}
+	for _, tc := range []struct {
+		f    failedRequest
+		want bool
+	}{
+		{failedRequest{transport: true, err: `Get "https://10.22.108.250:6443/api/v1/namespaces/default": context deadline exceeded`}, true},
+		{failedRequest{transport: true, err: "dial tcp 10.22.108.250:6443: connect: connection refused"}, false},
+		{failedRequest{transport: false, err: "the server is currently unable to handle the request"}, false},
+	} {
+		if got := tc.f.forgivable(); got != tc.want {
+			t.Errorf("forgivable(%q) = %v, want %v", tc.f.err, got, tc.want)
+		}
 	}
 }
 

@@ -39,8 +39,9 @@ func inotifyLimit() int {
 
 // inotifyOpen counts the inotify instances open on the machine by root
 // (uid 0 in this user namespace): each is an fd linked to
-// "anon_inode:inotify" (several fds of one process can share one instance
-// after dup; that overcounts, never undercounts).
+// "anon_inode:inotify". An estimate: fds shared after dup or fork count
+// more than once, and an instance made as root by a process that later
+// changed its user is missed.
 func inotifyOpen() int {
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	n := 0

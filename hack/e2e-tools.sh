@@ -199,16 +199,13 @@ k8s_build() {
 k8s_pid=
 if ((${#missing[@]})); then
 	log "building Kubernetes $k8s_version in the background: ${missing[*]} (wanted $k8s_want; about 10 minutes cold)"
+	# In a process group of its own (job control on for the fork), so
+	# that the EXIT trap stops go and every compile and link it started.
+	set -m
 	k8s_build >&2 &
 	k8s_pid=$!
-	# kill_tree PID: PID's children first (the build's go and compile
-	# processes are children of the background subshell), then PID.
-	kill_tree() {
-		local c
-		for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c"; done
-		kill "$1" 2>/dev/null || true
-	}
-	trap '[[ -z $k8s_pid ]] || kill_tree "$k8s_pid"' EXIT
+	set +m
+	trap '[[ -z $k8s_pid ]] || kill -- "-$k8s_pid" 2>/dev/null || true' EXIT
 fi
 
 # --- flanneld ---
