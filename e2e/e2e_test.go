@@ -97,6 +97,22 @@ func TestE2E(t *testing.T) {
 	fmt.Printf("e2e: PASS %s in %.0f s\n", filepath.Base(o.hosts), time.Since(start).Seconds())
 }
 
+// TestE2ETools gets the tools TestE2E needs for -hosts (hack/e2e-tools.sh,
+// the same call as the lane's first step) and does nothing else:
+// hack/e2e-run.sh runs it for the later inventories in the background, at
+// the lowest CPU priority, while the first inventory's lane runs.
+func TestE2ETools(t *testing.T) {
+	o, _ := setup(t)
+	start := time.Now()
+	logf := func(format string, a ...any) { fmt.Fprintf(o.progress, "e2e: "+format+"\n", a...) }
+	version, kt, err := prepareTools(&o, t.TempDir(), logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logf("tools for %s ready in %.0f s: Kubernetes %s (kign plans %s), etcd %s",
+		o.hosts, time.Since(start).Seconds(), kt.tools.K8sBuilt, version, kt.tools.EtcdVersion)
+}
+
 // TestHarnessCatchesUnmountedPath is the harness's own test: a config in
 // which master 0's kube-apiserver lacks the hostPath mount of a file its
 // flags name (the etcd client key) must fail the run, with a message that

@@ -85,8 +85,14 @@ if ((boot == 1)); then
 	testos_log=$(mktemp /tmp/kign-e2e-testos.XXXXXX)
 	hack/e2e-testos.sh >/dev/null 2>"$testos_log" &
 	testos_pid=$!
-	trap '[[ -z $testos_pid ]] || wait "$testos_pid" 2>/dev/null || true; rm -f "$testos_log"' EXIT
 fi
+# The later inventories' tools, built in the background (below): stopped
+# on exit, their process group with them.
+prebuild_pid=
+prebuild_log=
+trap '[[ -z $prebuild_pid ]] || { kill -- "-$prebuild_pid" 2>/dev/null || true; wait "$prebuild_pid" 2>/dev/null || true; }
+	[[ -z $testos_pid ]] || wait "$testos_pid" 2>/dev/null || true
+	rm -f "$testos_log" "$prebuild_log"' EXIT
 kign=${KIGN:-}
 if [[ -z $kign ]]; then
 	go build -o bin/kign ./cmd/kign
@@ -116,11 +122,49 @@ run() { # run TEST INVENTORY [ARG...]
 	while IFS= read -r l; do summary+=("    $l"); done < <(grep -E '^e2e: (control plane ready in|all nodes Ready in|pod network:|service and DNS|host reboot|VIP failover in|planned stop: [0-9]|false failovers:|etcd member loss tolerated|snapshot and restore:|reprovision:|power cycle:|upgrade:|add:|remove:|PXE boot to systemd|pointer boot to systemd)' "$log" || true)
 	rm -f "$log"
 }
+# tools_for INVENTORY: the tools its lane's first step gets (TestE2ETools).
+tools_for() {
+	(cd e2e && go test -count=1 -v -timeout "$timeout" -run '^TestE2ETools$' . -args -hosts="$1" -kign="$kign")
+}
+# The later inventories' tools (another Kubernetes minor: about 7 min of
+# both cores cold) are built in the background while the first inventory's
+# lane runs, once the first's are built (no two builders share a tool
+# folder), at the lowest CPU priority: a lane leaves about a core idle, and
+# a nice 19 task gets a CPU only when no lane task wants it (CFS weights 15
+# against 1024, kernel/sched/core.c sched_prio_to_weight). A later lane
+# waits for it; its own first step then finds the tools, or builds what the
+# background step could not. It runs in its own process group (set -m),
+# stopped as one if the run ends first.
+if ((boot != 2 && ${#hosts[@]} > 1)); then
+	echo "e2e: tools for ${hosts[0]}"
+	tools_for "${hosts[0]}" || echo "e2e: tools for ${hosts[0]} failed; its lane gets them again"
+	prebuild_log=$(mktemp /tmp/kign-e2e-tools.XXXXXX)
+	set -m
+	(
+		renice -n 19 -p $BASHPID >/dev/null && ionice -c 2 -n 7 -p $BASHPID
+		for h in "${hosts[@]:1}"; do tools_for "$h" || exit 1; done
+	) >"$prebuild_log" 2>&1 &
+	prebuild_pid=$!
+	set +m
+	echo "e2e: (background) tools for ${hosts[*]:1} at nice 19, while the first lane runs"
+fi
+wait_prebuild() {
+	[[ -n $prebuild_pid ]] || return 0
+	local t0=$SECONDS pid=$prebuild_pid
+	prebuild_pid=
+	if wait "$pid"; then
+		echo "e2e: (background) tools of the later inventories ready, waited $((SECONDS - t0)) s:"
+	else
+		echo "e2e: (background) tools of the later inventories failed; each lane gets its own:"
+	fi
+	sed 's/^/e2e: (background) /' "$prebuild_log"
+}
 # The slowest scenarios (three VIP failovers, the snapshot restore) run on
 # the first inventory only; the others make one failover.
 slow=
 for h in "${hosts[@]}"; do
 	((boot == 2)) && break
+	[[ -n $slow ]] && wait_prebuild
 	run TestE2E "$h" $slow
 	slow=-slow-done
 done
