@@ -30,8 +30,9 @@
 #
 # Needs root (network namespaces, mounts, systemd-nspawn), gcc and
 # libblkid-dev (Ignition), keepalived. Tools are built on first use into
-# ${KIGN_TOOLS:-$HOME/.cache/kign-tools} (hack/e2e-tools.sh; cold about 13
-# minutes for one Kubernetes minor, warm a few seconds).
+# ${KIGN_TOOLS:-$HOME/.cache/kign-tools} (hack/e2e-tools.sh; cold about 16
+# minutes for one Kubernetes minor and the rest, 7 for another minor, warm a
+# few seconds); the later inventories' are built while the first lane runs.
 #
 # Environment: KIGN (a kign binary; default: built to bin/kign),
 # E2E_TIMEOUT (go test -timeout per inventory, default 60m), E2E_KEEP=1

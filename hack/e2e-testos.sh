@@ -14,7 +14,7 @@
 # The machine's own kernel and packages are never touched: the kernel and
 # busybox are fetched with `apt-get download` and unpacked with dpkg-deb -x
 # (the recipe in the verification notes, "Booting a real kernel").
-# Cold: about 2 minutes (debootstrap most of it); warm: instant.
+# Cold: 94 s on 2 cores at d9b94a3 (debootstrap most of it); warm: instant.
 set -euo pipefail
 REV=2
 tools=${KIGN_TOOLS:-$HOME/.cache/kign-tools}

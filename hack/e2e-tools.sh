@@ -28,9 +28,9 @@
 # with `apt-get download` and unpacked with `dpkg -x` (installing
 # systemd-container would upgrade the host's systemd).
 #
-# Cold (2 cores): about 13 minutes for the first Kubernetes minor (its build
-# runs beside the other tools'), 7 more for a second one; about 9 GB of
-# cache. Warm: a few seconds.
+# Cold (2 cores, measured at d9b94a3): 933 s for the first Kubernetes minor
+# (its build, 813 s, runs beside the other tools'), 407 s for a second one;
+# about 9 GB of cache. Warm: a few seconds.
 set -euo pipefail
 
 k8s_want=${1:?usage: e2e-tools.sh K8S_VERSION [ETCD_VERSION]}
@@ -137,7 +137,7 @@ k8s_cmds=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubel
 # keeps its other binaries).
 missing=()
 for c in "${k8s_cmds[@]}"; do [[ -x $k8s_dir/$c ]] || missing+=("$c"); done
-# The build is the longest step (about 10 minutes cold) and is mostly
+# The build is the longest step (about 14 minutes cold) and is mostly
 # compiling, which leaves a core idle while the other tools download and
 # link: it runs in the background beside them (its log goes to stderr with
 # the rest) and is waited for before its paths are printed. Should anything
@@ -198,7 +198,7 @@ k8s_build() {
 }
 k8s_pid=
 if ((${#missing[@]})); then
-	log "building Kubernetes $k8s_version in the background: ${missing[*]} (wanted $k8s_want; about 10 minutes cold)"
+	log "building Kubernetes $k8s_version in the background: ${missing[*]} (wanted $k8s_want; about 14 minutes cold, 7 for a second minor)"
 	# In a process group of its own (job control on for the fork), so
 	# that the EXIT trap stops go and every compile and link it started.
 	set -m
